@@ -1,0 +1,93 @@
+"""The CyberQuest application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import config_for
+
+
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app for an environment ("development", "testing", "production")."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = config_for(config_name)
+    app.config.from_object(settings)
+    if overrides:
+        app.config.update(overrides)
+    settings.check()
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
+
+    register_proxy_fix(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    register_shell_context(app)
+    return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    # Forwarded headers are trusted only for as many proxies as the operator configured.
+    hops = {
+        "x_for": app.config["PROXY_FIX_X_FOR"],
+        "x_proto": app.config["PROXY_FIX_X_PROTO"],
+        "x_host": app.config["PROXY_FIX_X_HOST"],
+    }
+    if any(hops.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **hops)
+
+
+def register_extensions(app: Flask) -> None:
+    from app import auth, models  # noqa: F401  (models register their tables)
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    auth.init_login_manager(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api import api
+    from app.extensions import csrf
+    from app.views import auth_views, levels_views, main_views
+
+    # API writes are protected by the JSON + same-origin rule instead of form tokens.
+    csrf.exempt(api)
+    app.register_blueprint(api)
+    app.register_blueprint(main_views.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(levels_views.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)
+
+
+def register_shell_context(app: Flask) -> None:
+    from app.extensions import db
+    from app.models import ApiToken, Level, User
+
+    app.shell_context_processor(
+        lambda: {"db": db, "User": User, "ApiToken": ApiToken, "Level": Level}
+    )

@@ -1,0 +1,155 @@
+"""Domain errors and the one place that renders them: JSON under /api, an HTML page elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+# Error codes for plain HTTP failures raised by Flask, Werkzeug or an extension.
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "authentication_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class AppError(Exception):
+    """A failure the caller can act on; carries its HTTP status, a stable code and data."""
+
+    status = 400
+    code = "bad_request"
+    message = "The request could not be processed."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+        **data: Any,
+    ) -> None:
+        self.message = message or self.message
+        self.code = code or self.code
+        self.fields = fields
+        self.data = data
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields:
+            error["fields"] = self.fields
+        error.update(self.data)
+        return error
+
+
+class ValidationFailed(AppError):
+    status = 400
+    code = "validation_error"
+    message = "The request body is not valid."
+
+
+class AuthenticationRequired(AppError):
+    status = 401
+    code = "authentication_required"
+    message = "Sign in or send a valid API token."
+
+
+class InvalidToken(AuthenticationRequired):
+    code = "invalid_token"
+    message = "The API token is unknown or has been revoked."
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+    message = "You are not allowed to do this."
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    message = "The request conflicts with existing data."
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "Send the body as JSON with Content-Type: application/json."
+
+
+def is_api_request() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def error_response(status: int, error: dict[str, Any], headers: Any = None):
+    """The JSON envelope every /api failure shares."""
+    response = jsonify(success=False, error=error)
+    response.status_code = status
+    if headers:
+        for name, value in headers:
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+    return response
+
+
+def html_error(status: int, title: str, message: str):
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def handle_app_error(error: AppError):
+    if is_api_request():
+        return error_response(error.status, error.to_dict())
+    return html_error(error.status, error.code.replace("_", " ").capitalize(), error.message)
+
+
+def handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    code = HTTP_ERROR_CODES.get(status, "http_error")
+    if is_api_request():
+        message = error.description or error.name
+        headers = error.get_response().headers if status in (405, 429) else None
+        return error_response(status, {"code": code, "message": message}, headers)
+    if error.response is not None:
+        return error.response
+    response = html_error(status, error.name, error.description or "")
+    return response
+
+
+def handle_database_unavailable(error: OperationalError):
+    current_app.logger.error("database unavailable: %s", error.orig)
+    message = "The database is unavailable; try again shortly."
+    if is_api_request():
+        return error_response(503, {"code": "database_unavailable", "message": message})
+    return html_error(503, "Service unavailable", message)
+
+
+def handle_unexpected(error: Exception):
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    message = "An unexpected error occurred; it has been logged."
+    if is_api_request():
+        return error_response(500, {"code": "internal_error", "message": message})
+    return html_error(500, "Something went wrong", message)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,140 @@
+"""Creating players and checking their passwords."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import User
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+
+
+def password_hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"], memory_cost=config["ARGON2_MEMORY_COST"]
+    )
+
+
+def normalize_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def password_problems(password: str, username: str, email: str) -> list[str]:
+    """Why a password is too weak to accept (empty when it is acceptable)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(set(password)) < 4:
+        problems.append("Use more than three different characters.")
+    lowered = password.lower()
+    if (username and username in lowered) or (email and lowered == email):
+        problems.append("Do not use your user name or email address in your password.")
+    return problems
+
+
+def validate_new_user(username: str, email: str, password: str) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    if not USERNAME_PATTERN.match(username):
+        fields["username"] = [
+            "Use 3 to 32 letters, digits, dots, dashes or underscores, starting with a letter "
+            "or digit."
+        ]
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        fields["email"] = ["Enter a valid email address."]
+    problems = password_problems(password or "", username, email)
+    if problems:
+        fields["password"] = problems
+    return fields
+
+
+def create_user(username: str, email: str, password: str, *, is_admin: bool = False) -> User:
+    """Create a player (or an admin); raises ValidationFailed or Conflict(username/email taken)."""
+    username, email = normalize_username(username), normalize_email(email)
+    fields = validate_new_user(username, email, password)
+    if fields:
+        raise ValidationFailed("Some fields are not valid.", fields=fields)
+    taken = db.session.execute(
+        select(User.username, User.email).where(or_(User.username == username, User.email == email))
+    ).first()
+    if taken is not None:
+        raise taken_conflict(username if taken.username == username else None)
+    user = User(
+        username=username,
+        email=email,
+        password_hash=password_hasher().hash(password),
+        is_admin=is_admin,
+        total_xp=0,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent registration took the name or address between our check and insert.
+        db.session.rollback()
+        raise taken_conflict(None) from None
+    return user
+
+
+def taken_conflict(username: str | None) -> Conflict:
+    if username is not None:
+        return Conflict(
+            "That user name is taken.",
+            code="username_taken",
+            fields={"username": ["That user name is taken."]},
+        )
+    return Conflict(
+        "That user name or email address is already registered.",
+        code="account_exists",
+        fields={"email": ["That user name or email address is already registered."]},
+    )
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The user whose name or email is `login` when `password` matches it, else None."""
+    key = (login or "").strip().lower()
+    user = db.session.execute(
+        select(User).where(or_(User.username == key, User.email == key))
+    ).scalar_one_or_none()
+    hasher = password_hasher()
+    if user is None:
+        # Spend the same effort as a real check so timing does not reveal which names exist.
+        hasher.hash(password or "")
+        return None
+    try:
+        hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+        db.session.commit()
+    return user
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def find_user(name_or_email: str) -> User:
+    """The user with this name or email; raises NotFound."""
+    key = (name_or_email or "").strip().lower()
+    user = db.session.execute(
+        select(User).where(or_(User.username == key, User.email == key))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"No user named {name_or_email!r}.", code="user_not_found")
+    return user

@@ -1,0 +1,85 @@
+"""Bearer API tokens: issued once in clear, stored as a digest, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.models import ApiToken, User
+from app.models.types import utcnow
+
+TOKEN_PREFIX = "cq_"
+MAX_NAME_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # the only time the clear token exists
+
+
+def digest(secret: str) -> str:
+    # Tokens carry 256 random bits, so a fast digest is enough and lets us look one up by index.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(user: User, name: str = "default") -> IssuedToken:
+    """Issue a new token for `user`; raises ValidationFailed for an empty or long name."""
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise ValidationFailed(
+            "The token needs a name.",
+            fields={"name": [f"Use 1 to {MAX_NAME_LENGTH} characters."]},
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=digest(secret))
+    db.session.add(token)
+    db.session.commit()
+    return IssuedToken(token=token, secret=secret)
+
+
+def revoke_token(token_id: int, *, owner: User | None = None) -> ApiToken:
+    """Revoke a token (by id; only among `owner`'s when given); raises NotFound."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (owner is not None and token.user_id != owner.id):
+        raise NotFound(f"No API token with id {token_id}.", code="token_not_found")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.commit()
+    return token
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+        )
+    )
+
+
+def user_for_token(secret: str) -> User | None:
+    """The owner of an active token, or None; refreshes last_used_at at a coarse resolution."""
+    row = db.session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == digest(secret), ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    now = utcnow()
+    resolution = timedelta(seconds=current_app.config["TOKEN_LAST_USED_RESOLUTION_SECONDS"])
+    last_used = token.last_used_at
+    if last_used is not None and last_used.tzinfo is None:
+        last_used = last_used.replace(tzinfo=now.tzinfo)  # SQLite returns naive UTC
+    if last_used is None or now - last_used >= resolution:
+        db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        db.session.commit()
+    return user

@@ -1,0 +1,175 @@
+"""Settings for every environment; the only module that reads the process environment."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+# A SECRET_KEY equal to one of these is a placeholder, never a real secret.
+PLACEHOLDER_SECRETS = {"", "dev", "change-me", "development-only-secret-key"}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, not {raw!r}") from None
+
+
+def env_json(name: str, default: dict) -> dict:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{name} must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return value
+
+
+def normalize_database_url(url: str) -> str:
+    """Plain postgres:// and postgresql:// URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def database_url(default: str) -> str:
+    """The SQLAlchemy URL from DATABASE_URL, else `default`."""
+    return normalize_database_url(os.environ.get("DATABASE_URL") or default)
+
+
+class Config:
+    """Defaults shared by every environment; each value is read from the environment when built."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret-key")
+        self.SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE_DIR / 'cyberquest.db'}")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+        # Request bodies larger than this are refused with 413 before they are parsed.
+        self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 16 * 1024)
+
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+        self.WTF_CSRF_ENABLED = env_bool("WTF_CSRF_ENABLED", True)
+
+        # Argon2id cost for password hashes (the library's defaults unless overridden).
+        self.ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
+        self.ARGON2_MEMORY_COST = env_int("ARGON2_MEMORY_COST", 65536)
+
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
+        # Limit strings use the Flask-Limiter syntax ("N/period", several joined by ";").
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5/minute;50/day")
+        self.LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30/minute")
+        self.REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10/hour")
+        self.TOKEN_CREATE_RATE_LIMIT = os.environ.get("TOKEN_CREATE_RATE_LIMIT", "10/hour")
+        self.COMPLETION_RATE_LIMIT = os.environ.get("COMPLETION_RATE_LIMIT", "10/minute;200/day")
+        self.COMPLETION_ADDRESS_RATE_LIMIT = os.environ.get(
+            "COMPLETION_ADDRESS_RATE_LIMIT", "300/minute"
+        )
+
+        # How many reverse proxies in front of the app are trusted to set X-Forwarded-*.
+        # 0, the default, trusts none, so a client cannot choose the address it is limited by.
+        self.PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
+        self.PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
+        self.PROXY_FIX_X_HOST = env_int("PROXY_FIX_X_HOST", 0)
+
+        self.ENABLE_SERVER_SIDE_TRACKING = env_bool("ENABLE_SERVER_SIDE_TRACKING", True)
+        self.SERVER_SIDE_TRACKING_ROLLOUT_PERCENT = env_int(
+            "SERVER_SIDE_TRACKING_ROLLOUT_PERCENT", 100
+        )
+        self.DEDUP_WINDOW_SECONDS = env_int("DEDUP_WINDOW_SECONDS", 30)
+        self.XP_RULES = env_json("XP_RULES", {})
+
+        # An API token's last_used_at is refreshed at most this often, so that most
+        # authenticated requests stay free of an extra write.
+        self.TOKEN_LAST_USED_RESOLUTION_SECONDS = env_int("TOKEN_LAST_USED_RESOLUTION_SECONDS", 60)
+
+    def check(self) -> None:
+        """Raise RuntimeError with a one-line reason when the settings cannot run."""
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.SQLALCHEMY_DATABASE_URI = database_url("sqlite://")
+        self.WTF_CSRF_ENABLED = env_bool("WTF_CSRF_ENABLED", False)
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        # Cheap hashes keep the suite fast; production strength is tested by its own settings.
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_COST = 1024
+
+
+class ProductionConfig(Config):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ENABLE_SERVER_SIDE_TRACKING = env_bool("ENABLE_SERVER_SIDE_TRACKING", False)
+        self.SERVER_SIDE_TRACKING_ROLLOUT_PERCENT = env_int(
+            "SERVER_SIDE_TRACKING_ROLLOUT_PERCENT", 0
+        )
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+    def check(self) -> None:
+        if self.SECRET_KEY in PLACEHOLDER_SECRETS or len(self.SECRET_KEY) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+                " (python -c 'import secrets; print(secrets.token_hex(32))' makes one)"
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None) -> Config:
+    """The settings object for an environment name (default: CYBERQUEST_CONFIG or development)."""
+    name = name or os.environ.get("CYBERQUEST_CONFIG", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(
+            f"unknown configuration {name!r}; use one of {', '.join(CONFIGS)}"
+        ) from None

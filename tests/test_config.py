@@ -1,0 +1,63 @@
+"""Settings come from the environment; production refuses to run on a placeholder secret."""
+
+import pytest
+
+from app import create_app
+from config import config_for
+
+
+def test_every_documented_setting_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://cq@db.internal/cyberquest")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("RATELIMIT_ENABLED", "false")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/2")
+    monkeypatch.setenv("ENABLE_SERVER_SIDE_TRACKING", "off")
+    monkeypatch.setenv("SERVER_SIDE_TRACKING_ROLLOUT_PERCENT", "25")
+    settings = config_for("development")
+    assert settings.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://cq@db.internal/cyberquest"
+    assert settings.SECRET_KEY == "s" * 40
+    assert settings.RATELIMIT_ENABLED is False
+    assert settings.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/2"
+    assert settings.ENABLE_SERVER_SIDE_TRACKING is False
+    assert settings.SERVER_SIDE_TRACKING_ROLLOUT_PERCENT == 25
+
+
+def test_development_defaults_to_sqlite_in_the_instance_folder(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    uri = config_for("development").SQLALCHEMY_DATABASE_URI
+    assert uri.startswith("sqlite:///") and uri.endswith("instance/cyberquest.db")
+
+
+def test_production_keeps_tracking_off_unless_enabled(monkeypatch):
+    monkeypatch.delenv("ENABLE_SERVER_SIDE_TRACKING", raising=False)
+    monkeypatch.delenv("SERVER_SIDE_TRACKING_ROLLOUT_PERCENT", raising=False)
+    settings = config_for("production")
+    assert settings.ENABLE_SERVER_SIDE_TRACKING is False
+    assert settings.SESSION_COOKIE_SECURE is True
+
+
+@pytest.mark.parametrize("secret", [None, "", "dev", "short-but-not-a-placeholder"])
+def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch, secret):
+    if secret is None:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(RuntimeError) as raised:
+        create_app("production")
+    message = str(raised.value)
+    assert "SECRET_KEY" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("RATELIMIT_ENABLED", "maybe"), ("SERVER_SIDE_TRACKING_ROLLOUT_PERCENT", "half")],
+)
+def test_a_malformed_setting_is_refused_with_its_name(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        config_for("development")
+
+
+def test_an_unknown_configuration_name_is_refused():
+    with pytest.raises(RuntimeError, match="unknown configuration"):
+        config_for("staging-ish")
