@@ -153,3 +153,48 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+class LevelNotFound(ValidationFailed):
+    code = "unknown_level"
+    message = "There is no such level."
+
+    def __init__(self, level_id: str) -> None:
+        super().__init__(
+            f"There is no level {level_id!r}.",
+            fields={"level_id": [f"Unknown level {level_id!r}."]},
+        )
+
+
+class LevelLocked(Forbidden):
+    code = "level_locked"
+    message = "This level cannot be played yet."
+
+
+class ConflictingReuse(Conflict):
+    """A client_event_id already recorded with a different payload."""
+
+    code = "idempotency_conflict"
+
+    def __init__(self, original_completion_id: int) -> None:
+        super().__init__(
+            "This client_event_id was already used for a different completion; "
+            "generate a new id for a new attempt.",
+            original_completion_id=original_completion_id,
+        )
+        self.original_completion_id = original_completion_id
+
+
+class TrackingDisabled(NotFound):
+    code = "tracking_disabled"
+    message = "Server-side progress tracking is not enabled for this account."
+
+
+class NegativeBalance(Conflict):
+    code = "negative_balance"
+
+    def __init__(self, balance: int, delta: int) -> None:
+        super().__init__(
+            f"A change of {delta} would take the balance of {balance} XP below zero.",
+            balance=balance,
+        )

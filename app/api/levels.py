@@ -1,12 +1,44 @@
-"""GET /api/levels: the public catalog."""
+"""The level catalog and recording a completion."""
+
+from flask import current_app, jsonify
+from flask_login import current_user, login_required
 
 from app.api import api
+from app.api.parsing import json_body, load
+from app.auth import is_token_request
+from app.errors import Forbidden, TrackingDisabled
+from app.extensions import limiter, remote_address
+from app.ratelimits import user_or_address
+from app.schemas.completions import CompletionRequestSchema, CompletionResultSchema
 from app.schemas.levels import LevelListSchema
-from app.services import levels
+from app.services import completions, progress, rollout
 
 level_list_schema = LevelListSchema()
+completion_request_schema = CompletionRequestSchema()
+completion_result_schema = CompletionResultSchema()
 
 
 @api.get("/levels")
 def list_levels():
-    return level_list_schema.dump({"levels": levels.list_levels()})
+    user_id = current_user.id if current_user.is_authenticated else None
+    return level_list_schema.dump({"levels": progress.catalog(user_id)})
+
+
+@api.post("/levels/complete")
+@limiter.limit(lambda: current_app.config["COMPLETION_RATE_LIMIT"], key_func=user_or_address)
+@limiter.limit(lambda: current_app.config["COMPLETION_ADDRESS_RATE_LIMIT"], key_func=remote_address)
+@login_required
+def complete_level():
+    if not rollout.is_tracking_enabled(current_user.id):
+        raise TrackingDisabled()
+    data = load(completion_request_schema, json_body())
+    if data.pop("user_id", current_user.id) != current_user.id:
+        raise Forbidden("You can only record your own completions.", code="not_your_user_id")
+    source = "api" if is_token_request() else "web"
+    result = completions.record_completion(
+        current_user.id, completions.CompletionRequest(**data, source=source)
+    )
+    response = jsonify(completion_result_schema.dump(result))
+    if not result.is_new_completion:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response

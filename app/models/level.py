@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text, false, func, true
+from sqlalchemy import CheckConstraint, Integer, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.types import JSONType
+from app.models.types import JSONType, UTCDateTime
+from app.utils.xp import LevelFacts
 
 
 class Level(db.Model):
@@ -41,13 +42,23 @@ class Level(db.Model):
     extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     max_score: Mapped[int] = mapped_column(Integer)
     min_time_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def number(self) -> int:
         """The level's number; catalog level_ids are numerals."""
         return int(self.level_id)
+
+    @property
+    def facts(self) -> LevelFacts:
+        """What the XP calculator needs to know about this level."""
+        return LevelFacts(
+            xp_reward=self.xp_reward,
+            max_score=self.max_score,
+            min_time_seconds=self.min_time_seconds,
+            expected_time_seconds=self.expected_time_seconds,
+        )
 
     @property
     def is_playable(self) -> bool:

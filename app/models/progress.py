@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.types import JSONType
+from app.models.types import JSONType, UTCDateTime
 
 # 64-bit ids on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -66,8 +65,8 @@ class LevelCompletion(db.Model):
     xp_breakdown: Mapped[dict[str, Any]] = mapped_column(JSONType)
     # Tells a retried request (same hash) from a different one reusing its event id.
     payload_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class XPHistory(db.Model):
@@ -92,7 +91,7 @@ class XPHistory(db.Model):
     reference_id: Mapped[int | None] = mapped_column(BigInteger)
     balance_after: Mapped[int] = mapped_column(Integer)
     extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 class UserLevelProgress(db.Model):
@@ -113,5 +112,5 @@ class UserLevelProgress(db.Model):
     best_score: Mapped[int | None] = mapped_column(Integer)
     xp_earned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     completions_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    first_completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -20,5 +20,39 @@ class LevelSchema(Schema):
     coming_soon = fields.Boolean()
 
 
+class LevelSummarySchema(Schema):
+    """The level as a completion result shows it (the seed's shape)."""
+
+    level_id = fields.Integer(attribute="number", metadata={"example": 1})
+    name = fields.String()
+    xp_reward = fields.Integer()
+    icon = fields.String()
+    category = fields.String()
+    estimated_time = fields.String()
+    skills = fields.List(fields.String())
+    unlocked = fields.Boolean()
+    coming_soon = fields.Boolean()
+
+
+class LevelStateSchema(Schema):
+    """The signed-in caller's standing on a level."""
+
+    completed = fields.Boolean()
+    best_score = fields.Integer(allow_none=True)
+    xp_earned = fields.Integer()
+    completions = fields.Integer()
+
+
+class CatalogLevelSchema(LevelSchema):
+    max_xp = fields.Integer(
+        metadata={"description": "The most XP one run can earn (perfect, fast, no hints, hard)."}
+    )
+    progress = fields.Nested(
+        LevelStateSchema,
+        allow_none=True,
+        metadata={"description": "The caller's standing; null when not signed in."},
+    )
+
+
 class LevelListSchema(Schema):
-    levels = fields.List(fields.Nested(LevelSchema))
+    levels = fields.List(fields.Nested(CatalogLevelSchema))

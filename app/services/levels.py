@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
-from app.errors import ValidationFailed
 from app.extensions import db
 from app.levels_catalog import LEVELS
 from app.models import Level
 from app.models.types import utcnow
+from app.utils import xp
 
 # Columns the catalog owns; a sync rewrites these and nothing else.
 CATALOG_FIELDS = (
@@ -33,7 +33,6 @@ CATALOG_FIELDS = (
     "coming_soon",
     "extra",
 )
-LEVEL_REF = re.compile(r"^(?:level-)?([A-Za-z0-9_-]{1,64})$")
 
 
 @dataclass(frozen=True)
@@ -43,25 +42,25 @@ class SyncReport:
     unchanged: int
 
 
-def canonical_level_id(ref: Any) -> str:
-    """The stored level_id for 1, "1" or "level-1"; raises ValidationFailed otherwise."""
-    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
-        raise ValidationFailed(fields={"level_id": ['Give the level as 1, "1" or "level-1".']})
-    match = LEVEL_REF.match(str(ref).strip())
-    if match is None:
-        raise ValidationFailed(fields={"level_id": ['Give the level as 1, "1" or "level-1".']})
-    return match.group(1)
+def xp_rules() -> xp.XPRules:
+    """The XP rules in force: the defaults with the XP_RULES setting laid over them."""
+    overrides = current_app.config["XP_RULES"]
+    cache = current_app.extensions.setdefault("xp_rules", {})
+    key = repr(sorted(overrides.items()))
+    if key not in cache:
+        cache.clear()
+        cache[key] = xp.XPRules.from_mapping(overrides)
+    return cache[key]
+
+
+def max_xp(level: Level) -> int:
+    """The most XP one run of `level` can earn under the rules in force."""
+    return xp.max_xp(level.facts, xp_rules())
 
 
 def list_levels() -> list[Level]:
     """Every level in catalog order."""
     return list(db.session.scalars(select(Level).order_by(Level.position, Level.id)))
-
-
-def find_level(ref: Any) -> Level | None:
-    return db.session.execute(
-        select(Level).where(Level.level_id == canonical_level_id(ref))
-    ).scalar_one_or_none()
 
 
 def sync_catalog(catalog: Iterable[Mapping[str, Any]] = LEVELS) -> SyncReport:

@@ -76,10 +76,7 @@ def user_for_token(secret: str) -> User | None:
     token, user = row
     now = utcnow()
     resolution = timedelta(seconds=current_app.config["TOKEN_LAST_USED_RESOLUTION_SECONDS"])
-    last_used = token.last_used_at
-    if last_used is not None and last_used.tzinfo is None:
-        last_used = last_used.replace(tzinfo=now.tzinfo)  # SQLite returns naive UTC
-    if last_used is None or now - last_used >= resolution:
+    if token.last_used_at is None or now - token.last_used_at >= resolution:
         db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         db.session.commit()
     return user

@@ -1,0 +1,101 @@
+"""POST /api/levels/complete: the body it accepts and the result it answers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from app.schemas.levels import LevelSummarySchema
+from app.utils.xp import DIFFICULTIES
+
+LEVEL_REF = re.compile(r"^(?:level-)?([0-9]{1,9})$")
+MAX_TIME_SPENT = 86400
+MAX_SCORE = 1_000_000
+
+
+class LevelRef(fields.Field):
+    """A level given as 1, "1" or "level-1", loaded as the stored level_id ("1")."""
+
+    default_error_messages = {"invalid": 'Give the level as 1, "1" or "level-1".'}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise self.make_error("invalid")
+        match = LEVEL_REF.match(str(value).strip())
+        if match is None:
+            raise self.make_error("invalid")
+        return str(int(match.group(1)))
+
+
+def counter(maximum: int = 100_000) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=maximum))
+
+
+class CompletionMetadataSchema(Schema):
+    """The metadata keys the server keeps; any other key is dropped, never stored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    hints_used = counter(1000)
+    mistakes = counter()
+    attempts = counter()
+    correct_answers = counter()
+    total_questions = counter()
+    accuracy = fields.Float(validate=validate.Range(min=0, max=100), allow_nan=False)
+
+
+class CompletionRequestSchema(Schema):
+    level_id = LevelRef(required=True, metadata={"example": "level-1"})
+    level_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    score = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=MAX_SCORE),
+        metadata={"description": "0 to the level's max_score."},
+    )
+    time_spent = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=MAX_TIME_SPENT),
+        metadata={"description": "Seconds; the level's min_time_seconds to 86400."},
+    )
+    difficulty = fields.String(
+        load_default="normal",
+        validate=validate.OneOf(DIFFICULTIES),
+        metadata={"description": "The mode the player chose; drives the XP multiplier."},
+    )
+    metadata = fields.Nested(CompletionMetadataSchema, load_default=dict)
+    client_event_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "A fresh UUID per completion attempt, reused on retries."},
+    )
+    user_id = fields.Integer(
+        strict=True, metadata={"description": "Optional; must be the caller's own id."}
+    )
+
+
+class XPBreakdownSchema(Schema):
+    base = fields.Integer()
+    difficulty = fields.String()
+    difficulty_multiplier = fields.String(metadata={"example": "1.2"})
+    time_bonus = fields.String(metadata={"example": "3.6"})
+    no_hint_bonus = fields.Integer()
+    uncapped = fields.Integer()
+    cap = fields.Integer()
+    xp = fields.Integer(metadata={"description": "This run's XP, before the repeat policy."})
+    previously_credited = fields.Integer()
+    awarded = fields.Integer()
+
+
+class CompletionResultSchema(Schema):
+    success = fields.Constant(True)
+    completion_id = fields.Integer()
+    awarded_xp = fields.Integer()
+    new_total_xp = fields.Integer()
+    is_new_completion = fields.Boolean()
+    xp_breakdown = fields.Nested(XPBreakdownSchema)
+    level = fields.Nested(LevelSummarySchema)

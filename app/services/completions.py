@@ -1,0 +1,273 @@
+"""Recording a level completion: exactly once, XP computed here, ledger and progress in step."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import ConflictingReuse, LevelLocked, LevelNotFound, ValidationFailed
+from app.extensions import db
+from app.models import Level, LevelCompletion, User, UserLevelProgress
+from app.models.types import utcnow
+from app.services import ledger
+from app.services.levels import xp_rules
+from app.signals import completion_recorded, emit
+from app.utils import xp
+
+EVENT_ID_INDEX = "uq_level_completions_user_id_client_event_id"
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """A validated completion as the player's client reported it."""
+
+    level_id: str
+    score: int
+    time_spent: int
+    difficulty: str = "normal"
+    level_type: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    client_event_id: uuid.UUID | None = None
+    source: str = "web"
+
+    def payload_hash(self) -> str:
+        """A digest of everything that decides the award; a retry has the same one."""
+        canonical = json.dumps(
+            [
+                self.level_id,
+                self.level_type,
+                self.score,
+                self.time_spent,
+                self.difficulty,
+                self.metadata,
+            ],
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CompletionResult:
+    completion_id: int
+    awarded_xp: int
+    new_total_xp: int
+    is_new_completion: bool
+    xp_breakdown: dict[str, Any]
+    level: Level
+
+
+def record_completion(user_id: int, request: CompletionRequest) -> CompletionResult:
+    """Record a completion for `user_id` once, award its XP, and return the result.
+
+    A retry of a recorded completion returns the original result with is_new_completion False.
+    Raises LevelNotFound, LevelLocked, ValidationFailed (score/time out of the level's bounds)
+    or ConflictingReuse (the event id was used for a different payload).
+    """
+    payload_hash = request.payload_hash()
+    try:
+        result = record_in_transaction(user_id, request, payload_hash)
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        if EVENT_ID_INDEX not in str(error.orig) and "client_event_id" not in str(error.orig):
+            raise
+        # A concurrent twin with the same event id committed first: answer as its replay.
+        result = replay_of_event(user_id, request, payload_hash)
+    except BaseException:
+        db.session.rollback()
+        raise
+    if result.is_new_completion:
+        emit(completion_recorded, result=result)
+    return result
+
+
+def record_in_transaction(
+    user_id: int, request: CompletionRequest, payload_hash: str
+) -> CompletionResult:
+    locked = ledger.lock_user(user_id, request.level_id)
+    if locked is None:
+        raise ValidationFailed("The user no longer exists.", code="unknown_user")
+    level = checked_level(locked.level, request)
+
+    earlier_id, credited = earlier_completion_and_credit(user_id, request)
+    if earlier_id is not None:
+        earlier = db.session.get(LevelCompletion, earlier_id)
+        return replay_result(earlier, level, locked.total_xp, payload_hash, request)
+
+    breakdown = xp.calculate_xp(
+        level.facts,
+        request.score,
+        request.time_spent,
+        request.difficulty,
+        request.metadata,
+        xp_rules(),
+    )
+    already = credited or 0
+    awarded = xp.award_for_repeat(breakdown.xp, already)
+    details = breakdown.as_dict() | {"previously_credited": already, "awarded": awarded}
+    now = utcnow()
+    completion_id = db.session.execute(
+        insert(LevelCompletion)
+        .values(
+            user_id=user_id,
+            level_id=level.level_id,
+            level_type=request.level_type,
+            score=request.score,
+            time_spent=request.time_spent,
+            difficulty=request.difficulty,
+            extra=request.metadata,
+            client_event_id=request.client_event_id,
+            source=request.source,
+            awarded_xp=awarded,
+            xp_breakdown=details,
+            payload_hash=payload_hash,
+            created_at=now,
+        )
+        .returning(LevelCompletion.id)
+    ).scalar_one()
+    total = locked.total_xp
+    if awarded > 0:
+        total = ledger.append_entry(
+            user_id,
+            awarded,
+            "level_completion",
+            now=now,
+            reference_id=completion_id,
+            metadata={"level_id": level.level_id},
+        )
+    record_progress(user_id, level.level_id, request.score, awarded, now, is_first=credited is None)
+    return CompletionResult(
+        completion_id=completion_id,
+        awarded_xp=awarded,
+        new_total_xp=total,
+        is_new_completion=True,
+        xp_breakdown=details,
+        level=level,
+    )
+
+
+def checked_level(level: Level | None, request: CompletionRequest) -> Level:
+    if level is None:
+        raise LevelNotFound(request.level_id)
+    if not level.is_playable:
+        raise LevelLocked(f"Level {level.level_id} is not open for play.")
+    fields = {}
+    if request.score > level.max_score:
+        fields["score"] = [f"The most this level scores is {level.max_score}."]
+    if request.time_spent < level.min_time_seconds:
+        fields["time_spent"] = [
+            f"Nobody finishes this level in under {level.min_time_seconds} seconds."
+        ]
+    if fields:
+        raise ValidationFailed(fields=fields)
+    return level
+
+
+def earlier_completion_and_credit(
+    user_id: int, request: CompletionRequest
+) -> tuple[int | None, int | None]:
+    """The completion this request repeats (by event id, else within the dedup window), and
+    the XP already credited for the level (None before the first completion). One statement,
+    run after the lock so it sees everything committed before it."""
+    if request.client_event_id is not None:
+        same = and_(
+            LevelCompletion.user_id == user_id,
+            LevelCompletion.client_event_id == request.client_event_id,
+        )
+    else:
+        window = timedelta(seconds=current_app.config["DEDUP_WINDOW_SECONDS"])
+        same = and_(
+            LevelCompletion.user_id == user_id,
+            LevelCompletion.level_id == request.level_id,
+            LevelCompletion.score == request.score,
+            LevelCompletion.created_at >= utcnow() - window,
+            LevelCompletion.revoked_at.is_(None),
+        )
+    earlier = select(func.max(LevelCompletion.id)).where(same).scalar_subquery()
+    credited = (
+        select(UserLevelProgress.xp_earned)
+        .where(UserLevelProgress.user_id == user_id, UserLevelProgress.level_id == request.level_id)
+        .scalar_subquery()
+    )
+    row = db.session.execute(select(earlier, credited)).one()
+    return row[0], row[1]
+
+
+def record_progress(
+    user_id: int, level_id: str, score: int, awarded: int, now: datetime, *, is_first: bool
+) -> None:
+    """Keep the per-level summary in step (the user lock makes read-then-write safe here)."""
+    if is_first:
+        db.session.execute(
+            insert(UserLevelProgress).values(
+                user_id=user_id,
+                level_id=level_id,
+                best_score=score,
+                xp_earned=awarded,
+                completions_count=1,
+                first_completed_at=now,
+                last_completed_at=now,
+            )
+        )
+        return
+    progress = UserLevelProgress.__table__.c
+    db.session.execute(
+        update(UserLevelProgress)
+        .where(progress.user_id == user_id, progress.level_id == level_id)
+        .values(
+            best_score=greatest(progress.best_score, score),
+            xp_earned=progress.xp_earned + awarded,
+            completions_count=progress.completions_count + 1,
+            last_completed_at=now,
+        )
+    )
+
+
+def greatest(column, value: int):
+    """The larger of a nullable column and a value, in SQL every backend understands."""
+    return case((column.is_(None), value), (column < value, value), else_=column)
+
+
+def replay_result(
+    earlier: LevelCompletion,
+    level: Level,
+    total_xp: int,
+    payload_hash: str,
+    request: CompletionRequest,
+) -> CompletionResult:
+    """The original result of `earlier`, with the user's current total."""
+    if request.client_event_id is not None and earlier.payload_hash != payload_hash:
+        raise ConflictingReuse(earlier.id)
+    return CompletionResult(
+        completion_id=earlier.id,
+        awarded_xp=earlier.awarded_xp,
+        new_total_xp=total_xp,
+        is_new_completion=False,
+        xp_breakdown=earlier.xp_breakdown,
+        level=level,
+    )
+
+
+def replay_of_event(
+    user_id: int, request: CompletionRequest, payload_hash: str
+) -> CompletionResult:
+    earlier = db.session.execute(
+        select(LevelCompletion).where(
+            LevelCompletion.user_id == user_id,
+            LevelCompletion.client_event_id == request.client_event_id,
+        )
+    ).scalar_one()
+    level = db.session.execute(select(Level).where(Level.level_id == earlier.level_id)).scalar_one()
+    total = db.session.execute(select(User.total_xp).where(User.id == user_id)).scalar_one()
+    result = replay_result(earlier, level, total, payload_hash, request)
+    db.session.commit()
+    return result
