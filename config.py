@@ -91,6 +91,10 @@ class Config:
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # If Redis is unreachable, limits fall back to per-process memory instead of failing.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = env_bool(
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True
+        )
         self.RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
         # Limit strings use the Flask-Limiter syntax ("N/period", several joined by ";").
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5/minute;50/day")

@@ -62,8 +62,10 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.api import api
     from app.extensions import csrf
+    from app.routing import CONVERTERS
     from app.views import auth_views, levels_views, main_views
 
+    app.url_map.converters.update(CONVERTERS)
     # API writes are protected by the JSON + same-origin rule instead of form tokens.
     csrf.exempt(api)
     app.register_blueprint(api)

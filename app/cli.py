@@ -1,4 +1,4 @@
-"""`flask` sub-commands for operators: users, tokens, levels."""
+"""`flask` sub-commands for operators: users, tokens, levels, the XP ledger."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.errors import AppError
-from app.services import accounts, levels, tokens
+from app.services import accounts, admin, audit, levels, tokens
 
 users_cli = AppGroup("users", help="Manage players and operators.")
 tokens_cli = AppGroup("tokens", help="Issue and revoke API tokens.")
 levels_cli = AppGroup("levels", help="Manage the level catalog.")
+xp_cli = AppGroup("xp", help="Verify the XP ledger; adjust a total; revoke a completion.")
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@cyberquest.local"
@@ -95,6 +96,55 @@ def sync_levels() -> None:
     )
 
 
+@xp_cli.command("verify")
+def verify_ledger() -> None:
+    """Check the ledger invariants; exit 1 and list every problem if any is broken."""
+    report = audit.verify_ledger()
+    counts = f"{report.users_checked} users, {report.entries_checked} entries"
+    if report.is_clean:
+        click.echo(f"ledger verified: {counts}, no problems")
+        return
+    for problem in report.problems:
+        user = problem.user_id if problem.user_id is not None else "-"
+        click.echo(f"invariant {problem.invariant}, user {user}: {problem.detail}")
+    click.echo(f"ledger NOT verified: {len(report.problems)} problems in {counts}")
+    click.get_current_context().exit(1)
+
+
+# ignore_unknown_options lets a negative DELTA such as -50 through as an argument.
+@xp_cli.command("adjust", context_settings={"ignore_unknown_options": True})
+@click.argument("user")
+@click.argument("delta")
+@click.option("--note", required=True, help="Why; kept in the ledger entry.")
+@one_line_errors
+def adjust_xp(user: str, delta: str, note: str) -> None:
+    """Add DELTA XP (negative to take away) to USER, a user name or email address."""
+    try:
+        amount = int(delta)
+    except ValueError:
+        raise click.ClickException(f"DELTA must be a whole number, not {delta!r}.") from None
+    found = accounts.find_user(user)
+    username = found.username
+    result = admin.adjust_xp(found.id, amount, note)
+    click.echo(
+        f"adjusted {username} by {amount:+d} XP (entry {result.entry.id}); "
+        f"new total {result.new_total_xp} XP"
+    )
+
+
+@xp_cli.command("revoke")
+@click.argument("completion_id", type=int)
+@click.option("--note", required=True, help="Why; kept in the ledger entry.")
+@one_line_errors
+def revoke_completion(completion_id: int, note: str) -> None:
+    """Revoke the completion COMPLETION_ID and reverse the XP it was awarded."""
+    result = admin.revoke_completion(completion_id, note)
+    click.echo(
+        f"revoked completion {result.completion_id}: reversed {result.reversed_xp} XP; "
+        f"new total {result.new_total_xp} XP"
+    )
+
+
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, tokens_cli, levels_cli):
+    for group in (users_cli, tokens_cli, levels_cli, xp_cli):
         app.cli.add_command(group)

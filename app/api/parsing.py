@@ -34,7 +34,8 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
         return {prefix or "_body": [str(m) for m in messages]}
     flat: dict[str, list[str]] = {}
     for key, value in messages.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
+        # marshmallow files whole-object errors under "_schema"; name the object instead.
+        name = f"{prefix}.{key}" if prefix and key != "_schema" else prefix or str(key)
         if isinstance(value, dict):
             flat.update(flatten_messages(value, name))
         else:

@@ -30,7 +30,7 @@ def create_token():
     return issued_schema.dump(issued), 201
 
 
-@api.delete("/tokens/<int:token_id>")
+@api.delete("/tokens/<id:token_id>")
 @login_required
 def revoke_token(token_id: int):
     token = tokens.revoke_token(token_id, owner=current_user)

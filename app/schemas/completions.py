@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.schemas.levels import LevelSummarySchema
+from app.schemas.text import Text
 from app.utils.xp import DIFFICULTIES
 
 LEVEL_REF = re.compile(r"^(?:level-)?([0-9]{1,9})$")
@@ -48,8 +49,17 @@ class CompletionMetadataSchema(Schema):
 
 
 class CompletionRequestSchema(Schema):
-    level_id = LevelRef(required=True, metadata={"example": "level-1"})
-    level_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    level_id = LevelRef(
+        required=True,
+        metadata={
+            "oneOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^(level-)?[0-9]{1,9}$"},
+            ],
+            "example": "level-1",
+        },
+    )
+    level_type = Text(load_default=None, allow_none=True, validate=validate.Length(max=32))
     score = fields.Integer(
         strict=True,
         required=True,

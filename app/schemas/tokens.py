@@ -2,9 +2,11 @@
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.text import Text
+
 
 class TokenCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = Text(required=True, validate=validate.Length(min=1, max=64))
 
 
 class TokenSchema(Schema):

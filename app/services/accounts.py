@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import User
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -57,6 +57,8 @@ def validate_new_user(username: str, email: str, password: str) -> dict[str, lis
     if len(email) > 254 or not EMAIL_PATTERN.match(email):
         fields["email"] = ["Enter a valid email address."]
     problems = password_problems(password or "", username, email)
+    if not is_storable(password or ""):
+        problems.append("Use printable characters only.")
     if problems:
         fields["password"] = problems
     return fields
@@ -107,6 +109,8 @@ def taken_conflict(username: str | None) -> Conflict:
 def authenticate(login: str, password: str) -> User | None:
     """The user whose name or email is `login` when `password` matches it, else None."""
     key = (login or "").strip().lower()
+    if not is_storable(key) or not is_storable(password or ""):
+        return None
     user = db.session.execute(
         select(User).where(or_(User.username == key, User.email == key))
     ).scalar_one_or_none()
@@ -129,9 +133,20 @@ def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
+def is_storable(text: str) -> bool:
+    """False for text no database column could hold (NUL, unpaired surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def find_user(name_or_email: str) -> User:
     """The user with this name or email; raises NotFound."""
     key = (name_or_email or "").strip().lower()
+    if not is_storable(key):
+        raise NotFound("No such user.", code="user_not_found")
     user = db.session.execute(
         select(User).where(or_(User.username == key, User.email == key))
     ).scalar_one_or_none()

@@ -75,6 +75,8 @@ def test_a_crash_leaks_no_internals(client):
         (json.dumps({"name": 7}), "application/json", 400, "validation_error"),
         (json.dumps({"name": "x" * 65}), "application/json", 400, "validation_error"),
         (json.dumps({"name": "ok", "admin": True}), "application/json", 400, "validation_error"),
+        (json.dumps({"name": "nul\u0000"}), "application/json", 400, "validation_error"),
+        ('{"name": "half \\ud800 pair"}', "application/json", 400, "validation_error"),
         (json.dumps({}), "application/json", 400, "validation_error"),
         (json.dumps({"name": "x" * TOO_BIG}), "application/json", 413, "payload_too_large"),
     ],

@@ -28,6 +28,8 @@ def test_a_new_player_registers_and_is_signed_in(client):
         ({"email": "nope"}, "valid email"),
         ({"password": "short"}, "at least 10"),
         ({"password": "newbie-is-me"}, "user name"),
+        ({"email": "nul\x00@example.test"}, "valid email"),
+        ({"password": "a-strong-pass\x00"}, "printable"),
     ],
 )
 def test_registration_with_bad_fields_is_refused_with_a_reason(client, fields, message):
@@ -58,6 +60,12 @@ def test_a_wrong_password_does_not_sign_in(client, player):
     assert response.status_code == 400
     assert "wrong password" in response.get_data(as_text=True)
     assert client.get("/api/tokens").status_code == 401
+
+
+@pytest.mark.parametrize("login", ["player1\x00", "\x00"])
+def test_an_unstorable_login_is_a_failed_sign_in_not_an_error(client, player, login):
+    response = client.post("/login", data={"login": login, "password": "wrong-password"})
+    assert response.status_code == 400
 
 
 def test_sign_in_follows_only_local_next_links(client, player):

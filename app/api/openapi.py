@@ -1,0 +1,203 @@
+"""GET /api/openapi.json: an OpenAPI 3 document generated from the marshmallow schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import current_app
+
+from app.api import api
+from app.schemas.admin import (
+    AdjustmentResultSchema,
+    RevocationResultSchema,
+    RevocationSchema,
+    XPAdjustmentSchema,
+)
+from app.schemas.completions import CompletionRequestSchema, CompletionResultSchema
+from app.schemas.errors import ErrorSchema
+from app.schemas.levels import LevelListSchema
+from app.schemas.progress import HistoryPageSchema, HistoryQuerySchema, ProgressSchema
+from app.schemas.tokens import IssuedTokenSchema, TokenCreateSchema, TokenSchema
+
+SIGNED_IN = [{"bearerAuth": []}, {"sessionCookie": []}]
+
+ERROR_STATUSES = {
+    400: "The body or query is not valid.",
+    401: "Not signed in, or the token is unknown or revoked.",
+    403: "Forbidden: a cross-site write, a locked level, someone else's data, or admin only.",
+    404: "Not found, or tracking is not enabled for this account (tracking_disabled).",
+    405: "Method not allowed.",
+    409: "Conflicts with existing data (e.g. idempotency_conflict).",
+    413: "The body is larger than the limit.",
+    415: "Writes must be JSON.",
+    429: "Rate limited; see Retry-After.",
+    500: "Unexpected error (logged; no details are shown).",
+    503: "The database is unavailable.",
+}
+
+
+def errors(*statuses: int) -> dict[int, Any]:
+    return {
+        status: {
+            "description": ERROR_STATUSES[status],
+            "content": {"application/json": {"schema": "Error"}},
+        }
+        for status in statuses
+    }
+
+
+def ok(schema: Any, description: str, status: int = 200) -> dict[int, Any]:
+    return {
+        status: {"description": description, "content": {"application/json": {"schema": schema}}}
+    }
+
+
+def json_body(schema: Any) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def path_id(name: str, bits: int = 32) -> dict[str, Any]:
+    """An id in the path; one outside the column's range is answered 404."""
+    schema = {"type": "integer", "minimum": 1, "maximum": 2 ** (bits - 1) - 1}
+    return {"in": "path", "name": name, "required": True, "schema": schema}
+
+
+COMMON = (405, 429, 500, 503)
+WRITE = (400, 401, 403, 413, 415, *COMMON)
+
+OPERATIONS: dict[str, dict[str, Any]] = {
+    "/api/levels": {
+        "get": {
+            "summary": "The level catalog, with the caller's standing when signed in.",
+            "responses": ok(LevelListSchema, "Levels in catalog order.") | errors(*COMMON),
+        }
+    },
+    "/api/levels/complete": {
+        "post": {
+            "summary": "Record a completed level once and award its XP.",
+            "description": (
+                "XP is computed by the server. Retrying with the same client_event_id returns "
+                "the original result with is_new_completion false and the header "
+                "Idempotent-Replayed: true."
+            ),
+            "security": SIGNED_IN,
+            "requestBody": json_body(CompletionRequestSchema),
+            "responses": {
+                200: {
+                    "description": "The recorded (or replayed) completion.",
+                    "headers": {
+                        "Idempotent-Replayed": {
+                            "description": "true when this answer replays an earlier one.",
+                            "schema": {"type": "string", "enum": ["true"]},
+                        }
+                    },
+                    "content": {"application/json": {"schema": CompletionResultSchema}},
+                }
+            }
+            | errors(*WRITE, 404, 409),
+        }
+    },
+    "/api/levels/progress": {
+        "get": {
+            "summary": "The caller's total XP, per-level standing and per-category summaries.",
+            "security": SIGNED_IN,
+            "responses": ok(ProgressSchema, "Progress.") | errors(401, *COMMON),
+        }
+    },
+    "/api/xp/history": {
+        "get": {
+            "summary": "The caller's XP ledger, newest first, paginated by id.",
+            "security": SIGNED_IN,
+            "parameters": [{"in": "query", "schema": HistoryQuerySchema}],
+            "responses": ok(HistoryPageSchema, "One page of history.") | errors(400, 401, *COMMON),
+        }
+    },
+    "/api/tokens": {
+        "get": {
+            "summary": "The caller's API tokens (never their secrets).",
+            "security": SIGNED_IN,
+            "responses": ok(
+                {"type": "object", "properties": {"tokens": {"type": "array", "items": "Token"}}},
+                "Tokens.",
+            )
+            | errors(401, *COMMON),
+        },
+        "post": {
+            "summary": "Issue a bearer token; its secret is shown this once.",
+            "security": SIGNED_IN,
+            "requestBody": json_body(TokenCreateSchema),
+            "responses": ok(IssuedTokenSchema, "The new token.", 201) | errors(*WRITE),
+        },
+    },
+    "/api/tokens/{token_id}": {
+        "delete": {
+            "summary": "Revoke one of the caller's tokens.",
+            "security": SIGNED_IN,
+            "parameters": [path_id("token_id")],
+            "responses": ok(
+                {
+                    "type": "object",
+                    "properties": {"success": {"type": "boolean"}, "token": "Token"},
+                },
+                "The revoked token.",
+            )
+            | errors(401, 403, 404, *COMMON),
+        }
+    },
+    "/api/admin/users/{user_id}/xp-adjustments": {
+        "post": {
+            "summary": "Admin only: add or take away XP as a manual_adjustment ledger entry.",
+            "security": SIGNED_IN,
+            "parameters": [path_id("user_id")],
+            "requestBody": json_body(XPAdjustmentSchema),
+            "responses": ok(AdjustmentResultSchema, "The appended entry and the new total.", 201)
+            | errors(*WRITE, 404, 409),
+        }
+    },
+    "/api/admin/completions/{completion_id}/revoke": {
+        "post": {
+            "summary": "Admin only: revoke a completion; its XP is reversed by a ledger entry.",
+            "security": SIGNED_IN,
+            "parameters": [path_id("completion_id", bits=64)],
+            "requestBody": json_body(RevocationSchema),
+            "responses": ok(
+                RevocationResultSchema, "The reversal (entry is null when nothing was reversed)."
+            )
+            | errors(*WRITE, 404, 409),
+        }
+    },
+}
+
+
+def build_spec() -> dict[str, Any]:
+    spec = APISpec(
+        title="CyberQuest progress API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": (
+                "Level completions recorded exactly once, XP computed by the server, and an "
+                "append-only XP ledger. Every failure answers the Error envelope."
+            )
+        },
+    )
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme(
+        "sessionCookie", {"type": "apiKey", "in": "cookie", "name": "session"}
+    )
+    spec.components.schema("Error", schema=ErrorSchema)
+    spec.components.schema("Token", schema=TokenSchema)
+    for path, operations in OPERATIONS.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+@api.get("/openapi.json")
+def openapi_document():
+    cache = current_app.extensions.setdefault("openapi", {})
+    if "document" not in cache:
+        cache["document"] = build_spec()
+    return cache["document"]

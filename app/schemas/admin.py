@@ -1,0 +1,45 @@
+"""Admin API requests and responses: XP adjustments and completion revocations."""
+
+from marshmallow import Schema, fields, validate
+
+from app.schemas.progress import HistoryEntrySchema
+from app.services.admin import MAX_ADJUSTMENT, MAX_NOTE_LENGTH
+
+
+def note_field() -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_NOTE_LENGTH),
+        metadata={"description": "Why; kept in the ledger entry's metadata."},
+    )
+
+
+class XPAdjustmentSchema(Schema):
+    delta = fields.Integer(
+        strict=True,
+        required=True,
+        validate=[
+            validate.Range(min=-MAX_ADJUSTMENT, max=MAX_ADJUSTMENT),
+            validate.NoneOf([0], error="An adjustment of 0 changes nothing."),
+        ],
+        metadata={"description": "XP to add (negative to take away); never below a total of 0."},
+    )
+    note = note_field()
+
+
+class RevocationSchema(Schema):
+    note = note_field()
+
+
+class AdjustmentResultSchema(Schema):
+    success = fields.Constant(True)
+    entry = fields.Nested(HistoryEntrySchema)
+    new_total_xp = fields.Integer()
+
+
+class RevocationResultSchema(Schema):
+    success = fields.Constant(True)
+    completion_id = fields.Integer()
+    reversed_xp = fields.Integer()
+    new_total_xp = fields.Integer()
+    entry = fields.Nested(HistoryEntrySchema, allow_none=True)

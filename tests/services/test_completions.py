@@ -1,0 +1,203 @@
+"""The completion unit of work: all or nothing, replays that stay replays, signals after commit."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import LevelCompletion, User, UserLevelProgress, XPHistory
+from app.models.types import utcnow
+from app.services import completions, ledger
+from app.signals import completion_recorded
+
+BODY = {"level_id": 1, "score": 850, "time_spent": 120, "metadata": {"hints_used": 0}}
+
+
+def post(client, **changes):
+    body = BODY | {"client_event_id": str(uuid.uuid4())} | changes
+    return client.post("/api/levels/complete", json=body)
+
+
+def counts(app):
+    with app.app_context():
+        return {
+            "completions": db.session.scalar(select(func.count()).select_from(LevelCompletion)),
+            "history": db.session.scalar(select(func.count()).select_from(XPHistory)),
+            "progress": db.session.scalar(select(func.count()).select_from(UserLevelProgress)),
+            "total_xp": db.session.scalar(select(func.sum(User.total_xp))),
+        }
+
+
+EMPTY = {"completions": 0, "history": 0, "progress": 0, "total_xp": 0}
+
+
+def fail(*args, **kwargs):
+    raise RuntimeError("injected failure")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        (ledger, "append_entry"),  # after the completion insert, before the history row
+        (completions, "record_progress"),  # after the history row and the new total
+    ],
+    ids=["before-history", "before-progress"],
+)
+def test_a_failure_mid_transaction_leaves_nothing_behind(
+    app, player_client, levels, monkeypatch, target
+):
+    monkeypatch.setattr(*target, fail)
+    response = post(player_client)
+    assert response.status_code == 500
+    assert response.json["error"]["code"] == "internal_error"
+    assert counts(app) == EMPTY
+    monkeypatch.undo()
+    retried = post(player_client)  # the player's retry then succeeds in full
+    assert retried.status_code == 200 and retried.json["is_new_completion"] is True
+    assert counts(app) == {"completions": 1, "history": 1, "progress": 1, "total_xp": 32}
+
+
+def test_a_failure_after_earlier_completions_keeps_them_intact(
+    app, player_client, levels, monkeypatch
+):
+    post(player_client)
+    before = counts(app)
+    monkeypatch.setattr(ledger, "append_entry", fail)
+    assert post(player_client, score=1000).status_code == 500
+    assert counts(app) == before
+
+
+def age_completions(app, seconds):
+    """Move every recorded completion `seconds` into the past."""
+    with app.app_context():
+        for completion in db.session.scalars(select(LevelCompletion)):
+            completion.created_at -= timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def test_a_replay_after_the_dedup_window_and_other_completions_returns_the_original(
+    app, player_client, levels
+):
+    event_id = str(uuid.uuid4())
+    first = post(player_client, client_event_id=event_id)
+    age_completions(app, 3600)
+    for level_id in (2, 3):
+        assert post(player_client, level_id=level_id).json["is_new_completion"] is True
+    replay = post(player_client, client_event_id=event_id)
+    assert replay.json["is_new_completion"] is False
+    assert replay.json["completion_id"] == first.json["completion_id"]
+    assert replay.json["awarded_xp"] == first.json["awarded_xp"]
+    assert replay.json["new_total_xp"] == counts(app)["total_xp"]
+    assert counts(app)["completions"] == 3
+
+
+def test_after_the_dedup_window_the_same_result_counts_but_earns_nothing_again(
+    app, player_client, levels
+):
+    body = {k: v for k, v in BODY.items()}
+    first = player_client.post("/api/levels/complete", json=body)
+    assert first.json["awarded_xp"] == 32
+    age_completions(app, 31)
+    again = player_client.post("/api/levels/complete", json=body)
+    assert again.json["is_new_completion"] is True
+    assert again.json["awarded_xp"] == 0
+    assert counts(app)["total_xp"] == 32
+
+
+def test_the_dedup_window_is_configurable(app, player_client, levels, config_override):
+    config_override(DEDUP_WINDOW_SECONDS=0)
+    body = {k: v for k, v in BODY.items()}
+    player_client.post("/api/levels/complete", json=body)
+    second = player_client.post("/api/levels/complete", json=body)
+    assert second.json["is_new_completion"] is True
+
+
+def test_a_twin_that_slipped_past_the_check_is_answered_as_a_replay(
+    app, player_client, levels, monkeypatch
+):
+    event_id = str(uuid.uuid4())
+    first = post(player_client, client_event_id=event_id)
+    # Make the lookup miss, as if a concurrent twin committed between lookup and insert:
+    # the unique index must then catch the duplicate and the answer must be a replay.
+    monkeypatch.setattr(
+        completions, "earlier_completion_and_credit", lambda user_id, request: (None, 32)
+    )
+    twin = post(player_client, client_event_id=event_id)
+    assert twin.status_code == 200
+    assert twin.json["is_new_completion"] is False
+    assert twin.json["completion_id"] == first.json["completion_id"]
+    assert counts(app)["completions"] == 1
+
+
+def test_the_signal_is_sent_once_per_new_completion_and_never_for_a_replay(
+    app, player_client, levels
+):
+    received = []
+
+    def receiver(sender, result):
+        received.append((result.completion_id, result.awarded_xp))
+
+    completion_recorded.connect(receiver, app)
+    try:
+        body = BODY | {"client_event_id": str(uuid.uuid4())}
+        first = player_client.post("/api/levels/complete", json=body)
+        player_client.post("/api/levels/complete", json=body)
+        player_client.post("/api/levels/complete", json=body | {"score": 1})  # conflict
+    finally:
+        completion_recorded.disconnect(receiver, app)
+    assert received == [(first.json["completion_id"], 32)]
+
+
+def test_a_failing_signal_receiver_never_loses_the_completion(app, player_client, levels):
+    def broken(sender, result):
+        raise RuntimeError("achievement service down")
+
+    completion_recorded.connect(broken, app)
+    try:
+        response = post(player_client)
+    finally:
+        completion_recorded.disconnect(broken, app)
+    assert response.status_code == 200 and response.json["is_new_completion"] is True
+    assert counts(app)["completions"] == 1
+
+
+def test_the_award_is_fixed_when_recorded_even_if_the_level_changes_later(
+    app, player_client, levels
+):
+    from app.models import Level
+
+    first = post(player_client)
+    with app.app_context():
+        db.session.execute(update(Level).where(Level.level_id == "1").values(xp_reward=10))
+        db.session.commit()
+        stored = db.session.get(LevelCompletion, first.json["completion_id"])
+        assert stored.awarded_xp == 32
+        assert db.session.scalar(select(XPHistory.delta)) == 32
+
+
+def test_xp_rules_come_from_configuration(app, player_client, levels, config_override):
+    config_override(XP_RULES={"no_hint_bonus": 0, "difficulty_multipliers": {"normal": 2}})
+    response = post(player_client)
+    assert response.json["xp_breakdown"]["difficulty_multiplier"] == "2"
+    assert response.json["awarded_xp"] == 18 * 2 + 4  # time bonus 3.6 rounds with the rest
+
+
+def test_recording_for_a_deleted_user_is_refused(app, levels):
+    with app.app_context():
+        request = completions.CompletionRequest(level_id="1", score=10, time_spent=100)
+        with pytest.raises(Exception) as raised:
+            completions.record_completion(987654, request)
+        assert getattr(raised.value, "code", None) == "unknown_user"
+    assert counts(app)["completions"] == 0
+
+
+def test_progress_tracks_best_score_and_counts(app, player_client, player, levels):
+    post(player_client, score=400)
+    post(player_client, score=900)
+    post(player_client, score=600)
+    with app.app_context():
+        row = db.session.get(UserLevelProgress, (player.id, "1"))
+        assert (row.best_score, row.completions_count, row.xp_earned) == (900, 3, 33)
+        assert row.first_completed_at <= row.last_completed_at <= utcnow()
