@@ -7,7 +7,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/cyberquest_test
 VENDOR := app/static/vendor
 
-.PHONY: run test test-sqlite test-postgres setup setup-dev assets lint format clean
+.PHONY: run test test-js test-sqlite test-postgres setup setup-dev assets lint format clean
 
 ## Set up, migrate SQLite, load the levels, create the demo player, and serve the site.
 run: setup assets
@@ -16,10 +16,15 @@ run: setup assets
 	$(BIN)/flask users demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-## Set up and run the whole suite: once on SQLite, once on PostgreSQL.
+## Set up and run the whole suite: the JavaScript unit tests, then the Python suite (with the
+## browser tests) once on SQLite and once on PostgreSQL.
 test: setup-dev assets
+	$(MAKE) test-js
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
+
+test-js:
+	node --test tests/js/
 
 test-sqlite:
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
@@ -51,6 +56,7 @@ $(VENDOR)/.installed: package.json package-lock.json
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap-icons
 	cp -r node_modules/bootstrap/dist $(VENDOR)/bootstrap
 	cp -r node_modules/bootstrap-icons/font $(VENDOR)/bootstrap-icons/font
+	mkdir -p $(VENDOR)/chart.js && cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.js/
 	touch $@
 
 lint: setup-dev

@@ -63,7 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import api
     from app.extensions import csrf
     from app.routing import CONVERTERS
-    from app.views import auth_views, levels_views, main_views
+    from app.views import auth_views, levels_views, main_views, play_views, progress_views
 
     app.url_map.converters.update(CONVERTERS)
     # API writes are protected by the JSON + same-origin rule instead of form tokens.
@@ -72,6 +72,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(levels_views.bp)
+    app.register_blueprint(play_views.bp)
+    app.register_blueprint(progress_views.bp)
+    app.context_processor(player_context)
+
+
+def player_context() -> dict[str, Any]:
+    """Tells every page whether the signed-in player's completions are tracked by the server."""
+    from flask_login import current_user
+
+    from app.services.rollout import is_tracking_enabled
+
+    if not current_user.is_authenticated:
+        return {"player_tracked": False}
+    return {"player_tracked": is_tracking_enabled(current_user.id)}
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -58,6 +58,11 @@ def max_xp(level: Level) -> int:
     return xp.max_xp(level.facts, xp_rules())
 
 
+def get_level(level_id: str) -> Level | None:
+    """The level with this level_id ("1"), or None."""
+    return db.session.execute(select(Level).where(Level.level_id == level_id)).scalar_one_or_none()
+
+
 def list_levels() -> list[Level]:
     """Every level in catalog order."""
     return list(db.session.scalars(select(Level).order_by(Level.position, Level.id)))

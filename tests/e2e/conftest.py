@@ -1,0 +1,99 @@
+"""Browser tests: the app served on a loopback port, driven by headless Chromium (Debian's
+package, through Playwright). Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+from werkzeug.serving import make_server
+
+from tests import factories
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Without these, Chromium tries to reach outside services at start, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test app served for real on 127.0.0.1 (a free port), threaded like a dev server."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def context(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture()
+def page(context) -> Page:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture()
+def signed_in_page(app, page, levels, player) -> Page:
+    """A player signed in through the real login form, with the catalog loaded."""
+    page.goto("/login")
+    page.fill("input[name=login]", player.username)
+    page.fill("input[name=password]", factories.DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/levels")
+    return page
+
+
+@pytest.fixture()
+def screenshot():
+    """Save a screenshot of the page under test-artifacts/ and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def save(page: Page, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+def start_level(page: Page, level_id: int, difficulty: str = "normal") -> None:
+    """Open a level, choose a difficulty and press Start; waits for the desktop icons."""
+    page.goto(f"/play/{level_id}")
+    page.check(f"#mode-{difficulty}", force=True)
+    page.click("[data-testid=start-button]")
+    page.wait_for_selector("[data-testid=desktop-icons] .sim-icon")
