@@ -53,14 +53,21 @@ async function drawChart() {
     return;
   }
   entries.reverse();
+  // Start the line at the balance before the oldest entry shown (0 for a new player).
+  const start = { created_at: entries[0].created_at, balance_after: entries[0].balance_after - entries[0].delta };
+  const points = [start, ...entries];
   const canvas = document.getElementById('xp-chart');
   new window.Chart(canvas, {
     type: 'line',
     data: {
-      labels: entries.map((e) => new Date(e.created_at).toLocaleDateString()),
-      datasets: [{ label: 'Total XP', data: entries.map((e) => e.balance_after), borderColor: '#0dcaf0', tension: 0.2 }],
+      labels: points.map((e) => new Date(e.created_at).toLocaleString()),
+      datasets: [{ label: 'Total XP', data: points.map((e) => e.balance_after), borderColor: '#0dcaf0', tension: 0.2 }],
     },
-    options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+    options: {
+      animation: false,
+      plugins: { legend: { display: false } },
+      scales: { x: { ticks: { maxTicksLimit: 8 } }, y: { beginAtZero: true } },
+    },
   });
   canvas.dataset.points = String(entries.length);
 }

@@ -136,7 +136,8 @@ export function createPC(root, { level, difficulty, now = () => Date.now() }) {
           role: 'dialog',
           'aria-label': title,
           'data-testid': `window-${id}`,
-          style: { width: `${width}px`, height: `${height}px`, left: `${40 + offset}px`, top: `${20 + offset}px` },
+          // Windows open right of the icon column, so the icons stay reachable.
+          style: { width: `${width}px`, height: `${height}px`, left: `${120 + offset}px`, top: `${16 + offset}px` },
         },
         bar,
         body,

@@ -1,0 +1,137 @@
+"""A player's completions reach the server exactly once, whatever the network does, and the
+progress they read back is the server's."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import start_level
+
+LEVEL_1 = "/static/js/simulated-pc/levels/level-1.js"
+
+
+def play_level_1(page: Page, difficulty: str = "normal") -> None:
+    """Start Level 1 and judge every article correctly through the real UI (not submitted)."""
+    start_level(page, 1, difficulty)
+    page.get_by_test_id("icon-browser").dblclick()
+    answers = page.evaluate(
+        "async ([url, mode]) => (await import(url)).articlesFor(mode)"
+        ".map((a) => ({verdict: a.verdict, reason: a.reason}))",
+        [LEVEL_1, difficulty],
+    )
+    for n, answer in enumerate(answers, start=1):
+        page.get_by_test_id(f"verdict-{n}-{answer['verdict']}").click()
+        if difficulty != "easy":
+            page.get_by_test_id(f"reason-{n}").select_option(answer["reason"])
+    page.clock.fast_forward("02:30")  # nobody reads six articles in under a minute
+
+
+def server_progress(page: Page) -> dict:
+    return page.request.get("/api/levels/progress").json()
+
+
+def history(page: Page) -> list[dict]:
+    return page.request.get("/api/xp/history?limit=100").json()["items"]
+
+
+def test_register_play_level_one_and_find_the_same_total_after_a_reload(
+    page: Page, levels, screenshot
+):
+    page.clock.install()
+    page.goto("/register")
+    page.fill("input[name=username]", "newplayer")
+    page.fill("input[name=email]", "newplayer@example.test")
+    page.fill("input[name=password]", "a-long-passphrase")
+    page.fill("input[name=confirm]", "a-long-passphrase")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/levels")
+
+    play_level_1(page)
+    screenshot(page, "simulated-pc")
+    page.get_by_test_id("submit-level").click()
+    awarded = page.get_by_test_id("awarded-xp")
+    expect(awarded).to_contain_text("XP")
+    xp = int(re.search(r"\+(\d+) XP", awarded.inner_text()).group(1))
+    assert xp == 34  # perfect, quick and hint-free on normal: base 20 + speed 4 + no hints 10
+    expect(page.get_by_test_id("xp-breakdown")).to_be_visible()
+
+    page.goto("/progress")
+    page.reload()
+    expect(page.get_by_test_id("progress-total-xp")).to_have_text(str(xp))
+    expect(page.get_by_test_id("history-row")).to_have_count(1)
+    expect(page.get_by_test_id("xp-chart")).to_have_attribute("data-points", "1")
+    screenshot(page, "progress-page")
+    assert server_progress(page)["total_xp"] == xp
+
+
+def test_a_completion_sent_while_the_network_is_down_is_recorded_once_after_a_reload(
+    signed_in_page: Page,
+):
+    page = signed_in_page
+    page.clock.install()
+    attempts = []
+
+    def drop(route):
+        attempts.append(route.request.post_data_json["client_event_id"])
+        route.abort("internetdisconnected")
+
+    page.route("**/api/levels/complete", drop)
+    play_level_1(page)
+    page.get_by_test_id("submit-level").click()
+    expect(page.get_by_test_id("result")).to_contain_text("Saving your result")
+    # The first attempt fails; the completion waits in the outbox with that attempt counted.
+    page.wait_for_function(
+        """() => Object.entries(localStorage).some(([key, value]) =>
+             key.startsWith('cyberquest.outbox')
+             && JSON.parse(value).some((entry) => entry.attempts >= 1))"""
+    )
+    outbox = page.evaluate(
+        "() => Object.entries(localStorage).filter(([k]) => k.startsWith('cyberquest.outbox'))"
+    )
+    assert len(outbox) == 1 and attempts[0] in outbox[0][1]
+
+    page.unroute("**/api/levels/complete")
+    with page.expect_response("**/api/levels/complete") as answer:
+        page.reload()  # the outbox is sent on the next page load
+    assert answer.value.status == 200
+    page.wait_for_function(
+        """() => Object.entries(localStorage)
+             .every(([key, value]) => !key.startsWith('cyberquest.outbox') || value === '[]')"""
+    )
+    level = next(item for item in server_progress(page)["levels"] if item["level_id"] == 1)
+    assert level["completions"] == 1
+    assert len(history(page)) == 1
+    assert {attempts[0]} == set(attempts)  # every retry carried the same event id
+
+
+def test_submitting_twice_quickly_awards_once(signed_in_page: Page):
+    page = signed_in_page
+    page.clock.install()
+    play_level_1(page)
+    page.get_by_test_id("submit-level").dblclick()
+    expect(page.get_by_test_id("awarded-xp")).to_be_visible()
+    page.reload()
+    level = next(item for item in server_progress(page)["levels"] if item["level_id"] == 1)
+    assert level["completions"] == 1
+    assert len(history(page)) == 1
+
+
+def test_with_tracking_off_a_finished_level_sends_nothing(signed_in_page: Page, config_override):
+    config_override(ENABLE_SERVER_SIDE_TRACKING=False)
+    page = signed_in_page
+    page.clock.install()
+    sent = []
+    page.on(
+        "request",
+        lambda request: sent.append(request.url) if "/levels/complete" in request.url else None,
+    )
+    play_level_1(page)
+    expect(page.get_by_test_id("local-only-notice")).to_be_visible()
+    page.get_by_test_id("submit-level").click()
+    expect(page.get_by_test_id("local-only-result")).to_be_visible()
+    page.reload()
+    assert sent == []
+    config_override(ENABLE_SERVER_SIDE_TRACKING=True)
+    assert server_progress(page)["total_xp"] == 0
