@@ -112,8 +112,8 @@ export function createPC(root, { level, difficulty, now = () => Date.now() }) {
       return button;
     },
 
-    /** Open (or bring to front) a window; returns {body, setTitle, close}. */
-    openWindow({ id, title, icon: iconName = 'bi-window', width = 560, height = 380 }) {
+    /** Open (or bring to front) a window; returns {body, setTitle, close}. `left`/`top` place it. */
+    openWindow({ id, title, icon: iconName = 'bi-window', width = 560, height = 380, left, top }) {
       if (windows.has(id)) {
         const existing = windows.get(id);
         existing.el.hidden = false;
@@ -137,7 +137,12 @@ export function createPC(root, { level, difficulty, now = () => Date.now() }) {
           'aria-label': title,
           'data-testid': `window-${id}`,
           // Windows open right of the icon column, so the icons stay reachable.
-          style: { width: `${width}px`, height: `${height}px`, left: `${120 + offset}px`, top: `${16 + offset}px` },
+          style: {
+            width: `${width}px`,
+            height: `${height}px`,
+            left: `${left ?? 120 + offset}px`,
+            top: `${top ?? 16 + offset}px`,
+          },
         },
         bar,
         body,
