@@ -129,6 +129,11 @@ export function createPC(root, { level, difficulty, now = () => Date.now() }) {
       const body = h('div', { class: 'sim-window-body' });
       const offset = (state.opened % 6) * WINDOW_OFFSET;
       state.opened += 1;
+      const x = left ?? 120 + offset;
+      const y = top ?? 16 + offset;
+      // Never wider or taller than the room left on the desktop (it may be a small screen).
+      const fitWidth = Math.max(280, Math.min(width, (desktop.clientWidth || width + x) - x - 8));
+      const fitHeight = Math.max(160, Math.min(height, (desktop.clientHeight || height + y) - y - 8));
       const el = h(
         'section',
         {
@@ -137,12 +142,7 @@ export function createPC(root, { level, difficulty, now = () => Date.now() }) {
           'aria-label': title,
           'data-testid': `window-${id}`,
           // Windows open right of the icon column, so the icons stay reachable.
-          style: {
-            width: `${width}px`,
-            height: `${height}px`,
-            left: `${left ?? 120 + offset}px`,
-            top: `${top ?? 16 + offset}px`,
-          },
+          style: { width: `${fitWidth}px`, height: `${fitHeight}px`, left: `${x}px`, top: `${y}px` },
         },
         bar,
         body,

@@ -28,6 +28,10 @@ function rememberLocally(payload) {
   window.localStorage.setItem(LOCAL_RESULTS_KEY, JSON.stringify(results.slice(-50)));
 }
 
+function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function breakdownTable(breakdown) {
   const rows = [
     ['Base (10 + score ÷ 100)', breakdown.base],
@@ -48,7 +52,7 @@ function breakdownTable(breakdown) {
 function describe(outcome, result) {
   const lines = [
     h('p', { class: 'mb-2' }, `Score ${result.score} of ${level.max_score} in ${result.time_spent} s · `,
-      `${result.hints_used} hints · ${result.mistakes} mistakes`),
+      `${count(result.hints_used, 'hint')} · ${count(result.mistakes, 'mistake')}`),
   ];
   for (const line of result.summary || []) lines.push(h('div', { class: 'small text-body-secondary' }, line));
   const answer = outcome.result;
