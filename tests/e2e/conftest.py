@@ -89,11 +89,3 @@ def screenshot():
         return path
 
     return save
-
-
-def start_level(page: Page, level_id: int, difficulty: str = "normal") -> None:
-    """Open a level, choose a difficulty and press Start; waits for the desktop icons."""
-    page.goto(f"/play/{level_id}")
-    page.click(f"label[for=mode-{difficulty}]")  # Bootstrap hides the radio behind its label
-    page.click("[data-testid=start-button]")
-    page.wait_for_selector("[data-testid=desktop-icons] .sim-icon")

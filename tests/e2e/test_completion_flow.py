@@ -3,11 +3,9 @@ progress they read back is the server's."""
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import start_level
+from tests.e2e.play import awarded_xp, server_level, server_total, start_level
 
 LEVEL_1 = "/static/js/simulated-pc/levels/level-1.js"
 
@@ -26,10 +24,6 @@ def play_level_1(page: Page, difficulty: str = "normal") -> None:
         if difficulty != "easy":
             page.get_by_test_id(f"reason-{n}").select_option(answer["reason"])
     page.clock.fast_forward("02:30")  # nobody reads six articles in under a minute
-
-
-def server_progress(page: Page) -> dict:
-    return page.request.get("/api/levels/progress").json()
 
 
 def history(page: Page) -> list[dict]:
@@ -51,9 +45,7 @@ def test_register_play_level_one_and_find_the_same_total_after_a_reload(
     play_level_1(page)
     screenshot(page, "simulated-pc")
     page.get_by_test_id("submit-level").click()
-    awarded = page.get_by_test_id("awarded-xp")
-    expect(awarded).to_contain_text("XP")
-    xp = int(re.search(r"\+(\d+) XP", awarded.inner_text()).group(1))
+    xp = awarded_xp(page)
     assert xp == 34  # perfect, quick and hint-free on normal: base 20 + speed 4 + no hints 10
     expect(page.get_by_test_id("xp-breakdown")).to_be_visible()
 
@@ -63,7 +55,7 @@ def test_register_play_level_one_and_find_the_same_total_after_a_reload(
     expect(page.get_by_test_id("history-row")).to_have_count(1)
     expect(page.get_by_test_id("xp-chart")).to_have_attribute("data-points", "1")
     screenshot(page, "progress-page")
-    assert server_progress(page)["total_xp"] == xp
+    assert server_total(page) == xp
 
 
 def test_a_completion_sent_while_the_network_is_down_is_recorded_once_after_a_reload(
@@ -100,7 +92,7 @@ def test_a_completion_sent_while_the_network_is_down_is_recorded_once_after_a_re
         """() => Object.entries(localStorage)
              .every(([key, value]) => !key.startsWith('cyberquest.outbox') || value === '[]')"""
     )
-    level = next(item for item in server_progress(page)["levels"] if item["level_id"] == 1)
+    level = server_level(page, 1)
     assert level["completions"] == 1
     assert len(history(page)) == 1
     assert {attempts[0]} == set(attempts)  # every retry carried the same event id
@@ -113,7 +105,7 @@ def test_submitting_twice_quickly_awards_once(signed_in_page: Page):
     page.get_by_test_id("submit-level").dblclick()
     expect(page.get_by_test_id("awarded-xp")).to_be_visible()
     page.reload()
-    level = next(item for item in server_progress(page)["levels"] if item["level_id"] == 1)
+    level = server_level(page, 1)
     assert level["completions"] == 1
     assert len(history(page)) == 1
 
@@ -134,4 +126,4 @@ def test_with_tracking_off_a_finished_level_sends_nothing(signed_in_page: Page, 
     page.reload()
     assert sent == []
     config_override(ENABLE_SERVER_SIDE_TRACKING=True)
-    assert server_progress(page)["total_xp"] == 0
+    assert server_total(page) == 0

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
 
+from tests.e2e.play import awarded_xp, server_level, server_total, start_level, submit_level
+
 LEVEL_MODULE = "/static/js/simulated-pc/levels/level-1.js"
-
-
-def start_level(page: Page, level_id: int, difficulty: str) -> None:
-    """Open the level, pick the mode by its visible label and press Start.
-
-    (conftest's start_level force-checks the hidden radio, and that click lands on the
-    "Easy" label, so it cannot pick "hard".)"""
-    page.goto(f"/play/{level_id}")
-    page.locator(f"label[for=mode-{difficulty}]").click()
-    expect(page.locator(f"#mode-{difficulty}")).to_be_checked()
-    page.get_by_test_id("start-button").click()
-    expect(page.get_by_test_id("difficulty-mode")).to_have_text(difficulty)
 
 
 def answers(page: Page, difficulty: str) -> list[dict]:
@@ -47,23 +35,6 @@ def judge_all(page: Page, choices: list[dict], with_reason: bool = True) -> None
         judge(page, n, choice["verdict"], choice["reason"] if with_reason else None)
 
 
-def submit_after_two_minutes(page: Page) -> None:
-    # The server refuses completions faster than the level's 60 s minimum.
-    page.clock.fast_forward("02:00")
-    page.get_by_test_id("submit-level").click()
-    expect(page.get_by_test_id("result")).to_be_visible()
-
-
-def awarded_xp(page: Page) -> int:
-    text = page.get_by_test_id("awarded-xp").inner_text()
-    return int(re.search(r"\+(\d+) XP", text).group(1))
-
-
-def level_progress(page: Page, level_id: int) -> dict:
-    progress = page.request.get("/api/levels/progress").json()
-    return next(level for level in progress["levels"] if level["level_id"] == level_id)
-
-
 def flipped(verdict: str) -> str:
     return "misleading" if verdict == "credible" else "credible"
 
@@ -83,18 +54,18 @@ def test_a_perfect_run_scores_full_marks_and_shows_the_xp_the_server_awarded(
     page.mouse.move(0, 0)
     screenshot(page, "level-1-playing")
 
-    submit_after_two_minutes(page)
+    submit_level(page)
 
     result = page.get_by_test_id("result")
     expect(result).to_contain_text("Score 1000 of 1000")
     expect(result).to_contain_text("0 mistakes")
     xp = awarded_xp(page)
     assert xp > 0
-    level = level_progress(page, 1)
+    level = server_level(page, 1)
     assert level["completed"] is True
     assert level["best_score"] == 1000
     assert level["xp_earned"] == xp
-    assert page.request.get("/api/levels/progress").json()["total_xp"] == xp
+    assert server_total(page) == xp
     expect(page.get_by_test_id("level-score")).to_contain_text("1000 / 1000")
 
 
@@ -109,9 +80,9 @@ def test_a_perfect_hard_run_judges_eight_articles_including_an_impostor_site(
     assert len(right) == 8
     assert "impostor-outlet" in {a["reason"] for a in right}
     judge_all(page, right)
-    submit_after_two_minutes(page)
+    submit_level(page)
     expect(page.get_by_test_id("result")).to_contain_text("Score 1000 of 1000")
-    assert level_progress(page, 1)["xp_earned"] == awarded_xp(page)
+    assert server_level(page, 1)["xp_earned"] == awarded_xp(page)
 
 
 def test_wrong_choices_score_less_count_mistakes_and_explain_the_answers(signed_in_page: Page):
@@ -130,7 +101,7 @@ def test_wrong_choices_score_less_count_mistakes_and_explain_the_answers(signed_
     assert choices[2]["reason"] != "satire"
     choices[2] = {"verdict": choices[2]["verdict"], "reason": "satire"}
     judge_all(page, choices)
-    submit_after_two_minutes(page)
+    submit_level(page)
 
     # 6 articles x 5 points; two lose 5 points each, one loses its 2 reason points: 18 of 30.
     expect(page.get_by_test_id("result")).to_contain_text("Score 600 of 1000")
@@ -139,7 +110,7 @@ def test_wrong_choices_score_less_count_mistakes_and_explain_the_answers(signed_
     page.get_by_test_id("result").locator("..").get_by_role("button", name="Close").click()
     expect(page.get_by_test_id("feedback-1")).to_contain_text("Not quite")
     expect(page.get_by_test_id("feedback-4")).to_contain_text("Correct")
-    assert level_progress(page, 1)["best_score"] == 600
+    assert server_level(page, 1)["best_score"] == 600
 
 
 def test_submit_stays_disabled_until_every_article_has_a_verdict_and_a_reason(

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
 
+from tests.e2e.play import awarded_xp, server_level, server_total, start_level, submit_level
+
 LEVEL_MODULE = "/static/js/simulated-pc/levels/level-2.js"
-
-
-def start_level(page: Page, level_id: int, difficulty: str) -> None:
-    """Open the level, pick the mode by its visible label and press Start.
-
-    (conftest's start_level force-checks the hidden radio, and that click lands on the
-    "Easy" label, so it cannot pick "hard".)"""
-    page.goto(f"/play/{level_id}")
-    page.locator(f"label[for=mode-{difficulty}]").click()
-    expect(page.locator(f"#mode-{difficulty}")).to_be_checked()
-    page.get_by_test_id("start-button").click()
-    expect(page.get_by_test_id("difficulty-mode")).to_have_text(difficulty)
 
 
 def answers(page: Page, difficulty: str) -> list[dict]:
@@ -47,23 +35,6 @@ def triage_all(page: Page, choices: list[dict], with_flag: bool = True) -> None:
         triage(page, n, choice["verdict"], choice["flag"] if with_flag else None)
 
 
-def submit_after_two_minutes(page: Page) -> None:
-    # The server refuses completions faster than the level's 60 s minimum.
-    page.clock.fast_forward("02:00")
-    page.get_by_test_id("submit-level").click()
-    expect(page.get_by_test_id("result")).to_be_visible()
-
-
-def awarded_xp(page: Page) -> int:
-    text = page.get_by_test_id("awarded-xp").inner_text()
-    return int(re.search(r"\+(\d+) XP", text).group(1))
-
-
-def level_progress(page: Page, level_id: int) -> dict:
-    progress = page.request.get("/api/levels/progress").json()
-    return next(level for level in progress["levels"] if level["level_id"] == level_id)
-
-
 def test_a_perfect_run_scores_full_marks_and_shows_the_xp_the_server_awarded(
     signed_in_page: Page, screenshot
 ):
@@ -81,18 +52,18 @@ def test_a_perfect_run_scores_full_marks_and_shows_the_xp_the_server_awarded(
     page.get_by_test_id("link-2-1").hover()
     screenshot(page, "level-2-playing")
 
-    submit_after_two_minutes(page)
+    submit_level(page)
 
     result = page.get_by_test_id("result")
     expect(result).to_contain_text("Score 1000 of 1000")
     expect(result).to_contain_text("0 mistakes")
     xp = awarded_xp(page)
     assert xp > 0
-    level = level_progress(page, 2)
+    level = server_level(page, 2)
     assert level["completed"] is True
     assert level["best_score"] == 1000
     assert level["xp_earned"] == xp
-    assert page.request.get("/api/levels/progress").json()["total_xp"] == xp
+    assert server_total(page) == xp
     expect(page.get_by_test_id("level-score")).to_contain_text("1000 / 1000")
 
 
@@ -105,9 +76,9 @@ def test_a_perfect_hard_run_triages_ten_emails(signed_in_page: Page):
     assert len(right) == 10
     assert "reply-to-mismatch" in {a["flag"] for a in right}
     triage_all(page, right)
-    submit_after_two_minutes(page)
+    submit_level(page)
     expect(page.get_by_test_id("result")).to_contain_text("Score 1000 of 1000")
-    assert level_progress(page, 2)["xp_earned"] == awarded_xp(page)
+    assert server_level(page, 2)["xp_earned"] == awarded_xp(page)
 
 
 def test_reporting_genuine_mail_and_keeping_phishing_both_cost_points(signed_in_page: Page):
@@ -123,7 +94,7 @@ def test_reporting_genuine_mail_and_keeping_phishing_both_cost_points(signed_in_
     wrong_flag = "mfa-fatigue" if choices[phish[1]]["flag"] != "mfa-fatigue" else "link-mismatch"
     choices[phish[1]] = {"verdict": "phishing", "flag": wrong_flag}
     triage_all(page, choices)
-    submit_after_two_minutes(page)
+    submit_level(page)
 
     # 8 emails x 5 points; two lose 5 points each, one loses its 2 flag points: 28 of 40.
     expect(page.get_by_test_id("result")).to_contain_text("Score 700 of 1000")
@@ -133,7 +104,7 @@ def test_reporting_genuine_mail_and_keeping_phishing_both_cost_points(signed_in_
     page.get_by_test_id(f"email-{legit + 1}").click()
     expect(page.get_by_test_id(f"feedback-{legit + 1}")).to_contain_text("Not quite")
     expect(page.get_by_test_id(f"triage-{legit + 1}-legit")).to_be_disabled()
-    assert level_progress(page, 2)["best_score"] == 700
+    assert server_level(page, 2)["best_score"] == 700
 
 
 def test_submit_stays_disabled_until_every_email_is_triaged_and_flagged(signed_in_page: Page):

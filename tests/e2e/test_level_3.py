@@ -3,9 +3,9 @@ simulated Task Manager, isolate the malware, leave everything else running, subm
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
+
+from tests.e2e.play import awarded_xp, server_level, server_total, start_level, submit_level
 
 LEVEL_ID = 3
 MODULE = "/static/js/simulated-pc/levels/level-3.js"
@@ -20,20 +20,9 @@ def shown_processes(page: Page, difficulty: str) -> list[dict]:
     )
 
 
-def start_level(page: Page, difficulty: str) -> None:
-    """Open the level, pick a mode by clicking its label (as a player does) and press Start.
-
-    conftest.start_level's page.check() on the visually hidden radio does not change it."""
-    page.goto(f"/play/{LEVEL_ID}")
-    page.locator(f"label[for=mode-{difficulty}]").click()
-    expect(page.locator(f"#mode-{difficulty}")).to_be_checked()
-    page.get_by_test_id("start-button").click()
-    expect(page.get_by_test_id("difficulty-mode")).to_have_text(difficulty)
-
-
 def open_task_manager(page: Page, difficulty: str = "normal") -> list[dict]:
     page.clock.install()
-    start_level(page, difficulty)
+    start_level(page, LEVEL_ID, difficulty)
     expect(page.get_by_test_id("window-briefing")).to_be_visible()
     page.get_by_test_id("briefing-start").click()
     page.get_by_test_id("icon-task-manager").dblclick()
@@ -45,24 +34,6 @@ def inspect_all(page: Page, processes: list[dict]) -> None:
     for process in processes:
         page.get_by_test_id(f"inspect-{process['pid']}").click()
         expect(page.get_by_test_id(f"detail-{process['pid']}")).to_be_visible()
-
-
-def submit(page: Page) -> None:
-    page.clock.fast_forward("02:00")  # the server refuses completions faster than 60 s
-    page.get_by_test_id("submit-level").click()
-    expect(page.get_by_test_id("result")).to_be_visible()
-
-
-def awarded_xp(page: Page) -> int:
-    expect(page.get_by_test_id("awarded-xp")).to_be_visible()
-    text = page.get_by_test_id("awarded-xp").inner_text()
-    return int(re.search(r"\+(\d+) XP", text).group(1))
-
-
-def level_progress(page: Page) -> tuple[int, dict]:
-    progress = page.request.get("/api/levels/progress").json()
-    level = next(entry for entry in progress["levels"] if entry["level_id"] == LEVEL_ID)
-    return progress["total_xp"], level
 
 
 def test_a_perfect_investigation_scores_full_marks_and_earns_the_awarded_xp(
@@ -83,16 +54,16 @@ def test_a_perfect_investigation_scores_full_marks_and_earns_the_awarded_xp(
     page.get_by_test_id("inspect-7712").click()
     screenshot(page, "level-3-playing")
 
-    submit(page)
+    submit_level(page)
     result = page.get_by_test_id("result")
     expect(result).to_contain_text("Score 1000 of 1000")
     expect(result).to_contain_text("0 mistakes")
     xp = awarded_xp(page)
-    total_xp, level = level_progress(page)
+    level = server_level(page, LEVEL_ID)
     assert xp > 0
     assert level["xp_earned"] == xp
     assert level["best_score"] == 1000
-    assert total_xp == xp
+    assert server_total(page) == xp
 
 
 def test_isolating_the_wrong_processes_scores_less_and_counts_mistakes(signed_in_page):
@@ -107,7 +78,7 @@ def test_isolating_the_wrong_processes_scores_less_and_counts_mistakes(signed_in
     expect(page.get_by_test_id("status-748")).to_contain_text("Running")
     # The keylogger (6604) is left running.
 
-    submit(page)
+    submit_level(page)
     # 1000 x 2/3 for the malware - 150 for the isolated backup agent - 200 for the lsass attempt
     expect(page.get_by_test_id("result")).to_contain_text("Score 317 of 1000")
     expect(page.get_by_test_id("mistakes")).to_have_text("3")
@@ -115,7 +86,7 @@ def test_isolating_the_wrong_processes_scores_less_and_counts_mistakes(signed_in
     expect(page.get_by_test_id("verdict-4410")).to_have_text("Legitimate — wrongly isolated")
     expect(page.get_by_test_id("feedback-6604")).to_contain_text("keylogger")
     xp = awarded_xp(page)
-    _, level = level_progress(page)
+    level = server_level(page, LEVEL_ID)
     assert level["best_score"] == 317
     assert level["xp_earned"] == xp
 

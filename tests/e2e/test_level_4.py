@@ -3,9 +3,9 @@ and inspect in-scope hosts from the simulated terminal, rate the findings, discl
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
+
+from tests.e2e.play import awarded_xp, server_level, server_total, start_level, submit_level
 
 LEVEL_ID = 4
 MODULE = "/static/js/simulated-pc/levels/level-4.js"
@@ -19,17 +19,6 @@ IN_SCOPE_HOSTS = [
 ]
 
 
-def start_level(page: Page, difficulty: str) -> None:
-    """Open the level, pick a mode by clicking its label (as a player does) and press Start.
-
-    conftest.start_level's page.check() on the visually hidden radio does not change it."""
-    page.goto(f"/play/{LEVEL_ID}")
-    page.locator(f"label[for=mode-{difficulty}]").click()
-    expect(page.locator(f"#mode-{difficulty}")).to_be_checked()
-    page.get_by_test_id("start-button").click()
-    expect(page.get_by_test_id("difficulty-mode")).to_have_text(difficulty)
-
-
 def answers(page: Page) -> dict:
     """The level's own answer data: FINDINGS and the disclosure choices."""
     return page.evaluate(
@@ -41,7 +30,7 @@ def answers(page: Page) -> dict:
 
 def open_terminal(page: Page, difficulty: str = "normal") -> None:
     page.clock.install()
-    start_level(page, difficulty)
+    start_level(page, LEVEL_ID, difficulty)
     page.get_by_test_id("briefing-start").click()
     page.get_by_test_id("icon-rules").dblclick()
     expect(page.get_by_test_id("rules-document")).to_contain_text("Out of scope")
@@ -61,24 +50,6 @@ def find(page: Page, findings: list[dict]) -> None:
     for finding in findings:
         run(page, f"inspect {finding['host']} {finding['port']}")
         expect(page.get_by_test_id("terminal-output")).to_contain_text(finding["title"])
-
-
-def submit(page: Page) -> None:
-    page.clock.fast_forward("02:00")  # the server refuses completions faster than 60 s
-    page.get_by_test_id("submit-level").click()
-    expect(page.get_by_test_id("result")).to_be_visible()
-
-
-def awarded_xp(page: Page) -> int:
-    expect(page.get_by_test_id("awarded-xp")).to_be_visible()
-    text = page.get_by_test_id("awarded-xp").inner_text()
-    return int(re.search(r"\+(\d+) XP", text).group(1))
-
-
-def level_progress(page: Page) -> tuple[int, dict]:
-    progress = page.request.get("/api/levels/progress").json()
-    level = next(entry for entry in progress["levels"] if entry["level_id"] == LEVEL_ID)
-    return progress["total_xp"], level
 
 
 def test_a_perfect_engagement_scores_full_marks_and_earns_the_awarded_xp(
@@ -101,17 +72,17 @@ def test_a_perfect_engagement_scores_full_marks_and_earns_the_awarded_xp(
     correct = next(option for option in data["disclosure"] if option["correct"])
     page.get_by_test_id(f"disclosure-{correct['id']}").check()
     page.get_by_test_id("data-handling-leave-untouched").check()
-    submit(page)
+    submit_level(page)
 
     result = page.get_by_test_id("result")
     expect(result).to_contain_text("Score 1000 of 1000")
     expect(result).to_contain_text("0 mistakes")
     xp = awarded_xp(page)
-    total_xp, level = level_progress(page)
+    level = server_level(page, LEVEL_ID)
     assert xp > 0
     assert level["xp_earned"] == xp
     assert level["best_score"] == 1000
-    assert total_xp == xp
+    assert server_total(page) == xp
 
 
 def test_leaving_scope_and_disclosing_publicly_scores_less_and_counts_mistakes(signed_in_page):
@@ -130,7 +101,7 @@ def test_leaving_scope_and_disclosing_publicly_scores_less_and_counts_mistakes(s
     page.get_by_test_id("severity-outdated-apache").select_option("high")
     page.get_by_test_id("disclosure-public-forum").check()
     page.get_by_test_id("data-handling-leave-untouched").check()
-    submit(page)
+    submit_level(page)
 
     # 3 findings x 75 + severities 75+30+75 - 150 for the violation + 0 disclosure + 50 data
     expect(page.get_by_test_id("result")).to_contain_text("Score 305 of 1000")
@@ -140,7 +111,7 @@ def test_leaving_scope_and_disclosing_publicly_scores_less_and_counts_mistakes(s
     expect(page.get_by_test_id("feedback-debug-errors")).to_contain_text("Missed")
     expect(page.get_by_test_id("feedback-exposed-backup")).to_contain_text("Medium → High")
     xp = awarded_xp(page)
-    _, level = level_progress(page)
+    level = server_level(page, LEVEL_ID)
     assert level["best_score"] == 305
     assert level["xp_earned"] == xp
 
@@ -194,7 +165,7 @@ def test_easy_mode_warns_before_an_out_of_scope_scan(signed_in_page):
 def test_the_hint_follows_the_players_progress(signed_in_page):
     page = signed_in_page
     page.clock.install()
-    start_level(page, "normal")
+    start_level(page, LEVEL_ID)
     page.get_by_test_id("briefing-start").click()
     page.get_by_test_id("hint-button").click()
     expect(page.get_by_test_id("hint-text")).to_contain_text("Rules of Engagement")

@@ -8,6 +8,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.play import awarded_xp, server_level, start_level, submit_level
+
 LEVEL_ID = 5
 MAX_SCORE = 1500
 MODULE = "/static/js/simulated-pc/levels/level-5.js"
@@ -38,21 +40,10 @@ def expected_score(page: Page, tags: dict, answers: dict, difficulty: str) -> in
     )
 
 
-def start_level(page: Page, difficulty: str) -> None:
-    """Open level 5, pick the mode by clicking its label (the radio itself is visually hidden,
-    so a forced check does not select it) and press Start."""
-    page.goto(f"/play/{LEVEL_ID}")
-    page.locator(f"label[for=mode-{difficulty}]").click()
-    expect(page.locator(f"#mode-{difficulty}")).to_be_checked()
-    page.get_by_test_id("start-button").click()
-    expect(page.get_by_test_id("difficulty-mode")).to_have_text(difficulty)
-    page.wait_for_selector("[data-testid=desktop-icons] .sim-icon")
-
-
 def begin(page: Page, difficulty: str = "normal") -> dict:
     """Open level 5 with a fake clock, close the briefing and show hidden files."""
     page.clock.install()
-    start_level(page, difficulty)
+    start_level(page, LEVEL_ID, difficulty)
     expect(page.get_by_test_id("window-briefing")).to_be_visible()
     page.get_by_test_id("briefing-start").click()
     expect(page.get_by_test_id("window-files")).to_be_visible()
@@ -91,22 +82,6 @@ def answer_report(page: Page, answers: dict[str, str]) -> None:
         page.get_by_test_id(f"report-{question_id}").select_option(option_id)
 
 
-def submit(page: Page) -> None:
-    page.clock.fast_forward("02:00")
-    page.get_by_test_id("submit-level").click()
-    expect(page.get_by_test_id("awarded-xp")).to_be_visible()
-
-
-def awarded_xp(page: Page) -> int:
-    text = page.get_by_test_id("awarded-xp").inner_text()
-    return int(re.search(r"\+(\d+) XP", text).group(1))
-
-
-def xp_earned_on_level(page: Page) -> int:
-    progress = page.request.get("/api/levels/progress").json()
-    return next(lvl for lvl in progress["levels"] if lvl["level_id"] == LEVEL_ID)["xp_earned"]
-
-
 def perfect_choices(data: dict) -> tuple[dict, dict]:
     tags = {e["id"]: e["category"] for e in data["evidence"] if not e["decoy"]}
     answers = {q["id"]: q["answer"] for q in data["questions"]}
@@ -123,14 +98,15 @@ def test_perfect_case_file_scores_1500_and_shows_the_xp_the_server_awarded(
     screenshot(page, "level-5-playing")
     answer_report(page, answers)
     expect(page.get_by_test_id("submit-level")).to_be_enabled()
-    submit(page)
+    submit_level(page)
+    expect(page.get_by_test_id("awarded-xp")).to_be_visible()
 
     result = page.get_by_test_id("result")
     expect(result).to_contain_text(f"Score {MAX_SCORE} of {MAX_SCORE}")
     expect(result).to_contain_text("0 mistakes")
     xp = awarded_xp(page)
     assert xp > 0
-    assert xp == xp_earned_on_level(page)
+    assert xp == server_level(page, LEVEL_ID)["xp_earned"]
     feedback = page.get_by_test_id("feedback")
     expect(feedback).to_contain_text(f"Score {MAX_SCORE} of {MAX_SCORE}")
     expect(page.get_by_test_id("feedback-decoys")).to_have_count(0)
@@ -148,7 +124,8 @@ def test_innocent_items_wrong_categories_and_wrong_answers_cost_points_and_count
     answers["entry"] = "web-shell"  # the web shell came after the SSH break-in
     tag_all(page, tags, data["evidence"])
     answer_report(page, answers)
-    submit(page)
+    submit_level(page)
+    expect(page.get_by_test_id("awarded-xp")).to_be_visible()
 
     score = expected_score(page, tags, answers, "normal")
     assert score < MAX_SCORE
@@ -156,7 +133,7 @@ def test_innocent_items_wrong_categories_and_wrong_answers_cost_points_and_count
     expect(result).to_contain_text(f"Score {score} of {MAX_SCORE}")
     expect(result).to_contain_text("4 mistakes")
     expect(page.get_by_test_id("mistakes")).to_have_text("4")
-    assert awarded_xp(page) == xp_earned_on_level(page)
+    assert awarded_xp(page) == server_level(page, LEVEL_ID)["xp_earned"]
     screenshot(page, "level-5-result")
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("result")).to_be_hidden()
@@ -209,7 +186,7 @@ def test_tag_button_is_disabled_until_a_category_is_chosen(signed_in_page):
 def test_hidden_files_appear_only_after_show_hidden_files_is_switched_on(signed_in_page):
     page = signed_in_page
     page.clock.install()
-    start_level(page, "normal")
+    start_level(page, LEVEL_ID)
     page.get_by_test_id("briefing-start").click()
     expect(page.get_by_test_id("file-archive")).to_have_count(0)
     expect(page.get_by_test_id("file-root-history")).to_have_count(0)
@@ -221,7 +198,7 @@ def test_hidden_files_appear_only_after_show_hidden_files_is_switched_on(signed_
 def test_hard_mode_mixes_time_zones_and_explains_them_in_the_briefing(signed_in_page, screenshot):
     page = signed_in_page
     page.clock.install()
-    start_level(page, "hard")
+    start_level(page, LEVEL_ID, "hard")
     screenshot(page, "level-5-hard-briefing")
     expect(page.get_by_test_id("timezone-note")).to_contain_text("UTC")
     expect(page.get_by_test_id("timezone-note")).to_contain_text("subtract the offset")
@@ -241,7 +218,7 @@ def test_hard_mode_mixes_time_zones_and_explains_them_in_the_briefing(signed_in_
 def test_easy_mode_stars_the_files_that_hold_evidence(signed_in_page):
     page = signed_in_page
     page.clock.install()
-    start_level(page, "easy")
+    start_level(page, LEVEL_ID, "easy")
     page.get_by_test_id("briefing-start").click()
     expect(page.get_by_test_id("file-auth-log")).to_have_class(re.compile("l5-key"))
     expect(page.get_by_test_id("file-archive")).to_have_class(re.compile("l5-key"))

@@ -208,6 +208,11 @@ export function createPC(root, { level, difficulty, now = () => Date.now() }) {
       return state.finished;
     },
 
+    /** The desktop's inner size in px, for a level that lays several windows out together. */
+    get desktopSize() {
+      return { width: desktop.clientWidth, height: desktop.clientHeight };
+    },
+
     /** Called with the result when the level ends. */
     onFinish(listener) {
       finishListeners.push(listener);

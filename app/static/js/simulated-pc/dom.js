@@ -50,3 +50,18 @@ export function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
+
+/** Add level `levelId`'s stylesheet (static/css/levels/level-<id>.css) to the page, once. */
+export function loadLevelStylesheet(levelId) {
+  const href = new URL(`../../css/levels/level-${levelId}.css`, import.meta.url).pathname;
+  if (document.querySelector(`link[rel="stylesheet"][href="${href}"]`)) return;
+  document.head.append(h('link', { rel: 'stylesheet', href }));
+}
+
+/**
+ * Scroll `container` (a window's body) so that `el`, inside it, is at its top. Unlike
+ * el.scrollIntoView(), this leaves the clipped desktop behind the window where it is.
+ */
+export function scrollWithin(container, el) {
+  container.scrollTop += el.getBoundingClientRect().top - container.getBoundingClientRect().top;
+}

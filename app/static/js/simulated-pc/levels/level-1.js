@@ -16,13 +16,12 @@
 // article whose verdict is also correct, scaled to max_score. Each wrong verdict or reason counts
 // as one mistake, recorded when the player submits (choices can be changed until then).
 
-import { h, icon, replace } from '../dom.js';
+import { h, icon, loadLevelStylesheet, replace } from '../dom.js';
 
 const STORY_URL = 'https://newsfeed.example/topics/lake-verrow';
 const BASE_FEED_SIZE = 6;
 const VERDICT_POINTS = 3;
 const REASON_POINTS = 2;
-const ICON_COLUMN_WIDTH = 112;
 
 export const REASONS = [
   { value: 'credible', label: 'Checks out: credible' },
@@ -283,27 +282,11 @@ function reasonLabel(value) {
   return reason ? reason.label : 'none chosen';
 }
 
-/**
- * Open a window to the right of the desktop icons: the desktop places new windows over the icon
- * column, which would hide the icons the player (and the browser tests) must double-click.
- */
-function openWindow(pc, options) {
-  const win = pc.openWindow(options);
-  const left = win.el ? parseFloat(win.el.style.left) : NaN;
-  if (!win.body.firstChild && left < ICON_COLUMN_WIDTH) win.el.style.left = `${left + ICON_COLUMN_WIDTH}px`;
-  return win;
-}
-
-function loadStylesheet() {
-  if (document.querySelector('link[data-level-css="1"]')) return;
-  document.head.append(h('link', { rel: 'stylesheet', href: '/static/css/levels/level-1.css', 'data-level-css': '1' }));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Windows
 
 function openBriefing(pc, game) {
-  const win = openWindow(pc, { id: 'briefing', title: 'Briefing', icon: 'bi-info-circle', width: 470, height: 390 });
+  const win = pc.openWindow({ id: 'briefing', title: 'Briefing', icon: 'bi-info-circle', width: 470, height: 390 });
   const reasonLine = asksForReason(pc.difficulty)
     ? 'For each article choose Credible or Misleading, and pick the main reason.'
     : 'For each article choose Credible or Misleading.';
@@ -322,7 +305,7 @@ function openBriefing(pc, game) {
 }
 
 function openBrowser(pc, game) {
-  const win = openWindow(pc, { id: 'browser', title: 'News Browser', icon: 'bi-globe', width: 780, height: 600 });
+  const win = pc.openWindow({ id: 'browser', title: 'News Browser', icon: 'bi-globe', width: 780, height: 600 });
   if (win.body.firstChild) return;
   win.body.classList.add('p-0');
   game.feedScore = h('div', { class: 'l1-score', 'data-testid': 'level-score', hidden: true });
@@ -474,7 +457,7 @@ function showFeedback(pc, game) {
 // Tools
 
 function openSourceLookup(pc) {
-  const win = openWindow(pc, { id: 'source-lookup', title: 'Source lookup', icon: 'bi-building-check', width: 440, height: 440 });
+  const win = pc.openWindow({ id: 'source-lookup', title: 'Source lookup', icon: 'bi-building-check', width: 440, height: 440 });
   if (win.body.firstChild) return;
   const results = h('div', { 'data-testid': 'source-results' });
   const input = h('input', { class: 'form-control form-control-sm', type: 'search', placeholder: 'Outlet name or domain', 'data-testid': 'source-query', 'aria-label': 'Outlet name or domain' });
@@ -510,7 +493,7 @@ function outletProfile(pc, domain, outlet) {
 }
 
 function openWhois(pc) {
-  const win = openWindow(pc, { id: 'whois', title: 'Whois', icon: 'bi-person-vcard', width: 420, height: 340 });
+  const win = pc.openWindow({ id: 'whois', title: 'Whois', icon: 'bi-person-vcard', width: 420, height: 340 });
   if (win.body.firstChild) return;
   const result = h('div', { 'data-testid': 'whois-result' });
   const input = h('input', { class: 'form-control form-control-sm', type: 'search', placeholder: 'example: brackton-ledger.example', 'data-testid': 'whois-query', 'aria-label': 'Domain' });
@@ -532,7 +515,7 @@ function whoisResult(query) {
 }
 
 function openFactCheck(pc, game) {
-  const win = openWindow(pc, { id: 'fact-check', title: 'Fact-check notebook', icon: 'bi-journal-check', width: 500, height: 470 });
+  const win = pc.openWindow({ id: 'fact-check', title: 'Fact-check notebook', icon: 'bi-journal-check', width: 500, height: 470 });
   if (win.body.firstChild) return;
   const playedIds = new Set(game.articles.map((a) => a.id));
   const entries = FACT_CHECKS.filter((e) => playedIds.has(e.article));
@@ -569,7 +552,7 @@ function currentHint(pc, game) {
 
 /** Start the level on the simulated PC. */
 export function start(pc) {
-  loadStylesheet();
+  loadLevelStylesheet(1);
   const articles = articlesFor(pc.difficulty);
   const game = {
     articles,

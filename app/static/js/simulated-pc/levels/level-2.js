@@ -20,14 +20,13 @@
 // email that was also triaged correctly, scaled to max_score. Reporting legitimate mail is as
 // wrong as keeping phishing. Each wrong triage or flag counts as one mistake, at submit.
 
-import { h, icon, replace } from '../dom.js';
+import { h, icon, loadLevelStylesheet, replace } from '../dom.js';
 
 const COMPANY_DOMAIN = 'larkspur-logistics.example';
 const PLAYER = 'Sam Rivera <sam.rivera@larkspur-logistics.example>';
 const BASE_INBOX_SIZE = 8;
 const TRIAGE_POINTS = 3;
 const FLAG_POINTS = 2;
-const ICON_COLUMN_WIDTH = 112;
 const PASS = 'spf=pass; dkim=pass; dmarc=pass';
 
 export const FLAGS = [
@@ -242,24 +241,11 @@ function headerText(email) {
   return lines.filter(Boolean).join('\n');
 }
 
-/** Open a window to the right of the desktop icons (the desktop would put it over them). */
-function openWindow(pc, options) {
-  const win = pc.openWindow(options);
-  const left = win.el ? parseFloat(win.el.style.left) : NaN;
-  if (!win.body.firstChild && left < ICON_COLUMN_WIDTH) win.el.style.left = `${left + ICON_COLUMN_WIDTH}px`;
-  return win;
-}
-
-function loadStylesheet() {
-  if (document.querySelector('link[data-level-css="2"]')) return;
-  document.head.append(h('link', { rel: 'stylesheet', href: '/static/css/levels/level-2.css', 'data-level-css': '2' }));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Windows
 
 function openBriefing(pc, game) {
-  const win = openWindow(pc, { id: 'briefing', title: 'Briefing', icon: 'bi-info-circle', width: 470, height: 400 });
+  const win = pc.openWindow({ id: 'briefing', title: 'Briefing', icon: 'bi-info-circle', width: 470, height: 400 });
   replace(win.body,
     h('div', { 'data-testid': 'briefing' },
       h('h2', { class: 'h6' }, icon('bi-envelope-exclamation'), ' Tuesday 14 October, Larkspur Logistics'),
@@ -273,7 +259,7 @@ function openBriefing(pc, game) {
 }
 
 function openContacts(pc) {
-  const win = openWindow(pc, { id: 'contacts', title: 'Address book', icon: 'bi-person-rolodex', width: 460, height: 440 });
+  const win = pc.openWindow({ id: 'contacts', title: 'Address book', icon: 'bi-person-rolodex', width: 460, height: 440 });
   replace(win.body,
     h('p', { class: 'small text-body-secondary mb-2' }, `Our only email domain is ${COMPANY_DOMAIN}.`),
     h('div', { class: 'list-group', 'data-testid': 'contacts' }, CONTACTS.map((c) => h('div', { class: 'list-group-item p-2 small' },
@@ -283,7 +269,7 @@ function openContacts(pc) {
 }
 
 function openInbox(pc, game) {
-  const win = openWindow(pc, { id: 'mail', title: 'Mail: Inbox', icon: 'bi-envelope', width: 920, height: 560 });
+  const win = pc.openWindow({ id: 'mail', title: 'Mail: Inbox', icon: 'bi-envelope', width: 920, height: 560 });
   if (win.body.firstChild) return;
   win.body.classList.add('p-0');
   game.score = h('span', { class: 'l2-score', 'data-testid': 'level-score', hidden: true });
@@ -536,7 +522,7 @@ function currentHint(pc, game) {
 
 /** Start the level on the simulated PC. */
 export function start(pc) {
-  loadStylesheet();
+  loadLevelStylesheet(2);
   const emails = emailsFor(pc.difficulty);
   const game = {
     emails,

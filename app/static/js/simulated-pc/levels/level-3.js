@@ -2,7 +2,7 @@
 // simulated Task Manager, gathers evidence (process details, the security log, startup entries)
 // and isolates only the malware, leaving legitimate and critical system processes alone.
 
-import { h, icon, replace } from '../dom.js';
+import { h, icon, loadLevelStylesheet, replace } from '../dom.js';
 
 const USER_DIR = 'C:\\Users\\dana.ortiz';
 const SYS32 = 'C:\\Windows\\System32';
@@ -228,13 +228,6 @@ export function scoreInvestigation(processes, isolated, criticalAttempts) {
   };
 }
 
-function loadStylesheet() {
-  const href = new URL('../../../css/levels/level-3.css', import.meta.url).pathname;
-  if (!document.querySelector(`link[href="${href}"]`)) {
-    document.head.append(h('link', { rel: 'stylesheet', href }));
-  }
-}
-
 function formatMemory(mb) {
   return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${mb.toFixed(1)} MB`;
 }
@@ -247,7 +240,7 @@ function signatureText(p) {
 
 /** Start the level: desktop icons, briefing, and the investigation state. */
 export function start(pc) {
-  loadStylesheet();
+  loadLevelStylesheet(3);
   const game = {
     pc,
     processes: forDifficulty(PROCESSES, pc.difficulty),

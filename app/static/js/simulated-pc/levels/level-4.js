@@ -2,7 +2,7 @@
 // in-scope hosts from a simulated terminal, records findings, rates their severity and chooses
 // how to disclose them responsibly (without touching the client's data).
 
-import { h, icon, replace } from '../dom.js';
+import { h, icon, loadLevelStylesheet, replace, scrollWithin } from '../dom.js';
 
 export const CLIENT = {
   name: 'Harbor & Pine Outfitters',
@@ -254,20 +254,13 @@ export function scoreReport({ found, severities, violations, disclosure, dataHan
   return { score: Math.max(0, Math.min(1000, total)), parts };
 }
 
-function loadStylesheet() {
-  const href = new URL('../../../css/levels/level-4.css', import.meta.url).pathname;
-  if (!document.querySelector(`link[href="${href}"]`)) {
-    document.head.append(h('link', { rel: 'stylesheet', href }));
-  }
-}
-
 function hostLabel(host) {
   return host.name ? `${host.name} (${host.ip})` : host.ip;
 }
 
 /** Start the level: desktop icons, the briefing, and the engagement's state. */
 export function start(pc) {
-  loadStylesheet();
+  loadLevelStylesheet(4);
   const game = {
     pc,
     opened: new Set(),
@@ -676,5 +669,5 @@ function showFeedback(game, result) {
     h('ul', { class: 'list-unstyled mb-0' }, FINDINGS.map((f) => findingFeedback(game, f)))));
   // Scroll the report window (not the page) to the feedback.
   const body = view.feedback.closest('.sim-window-body');
-  if (body) body.scrollTop = view.feedback.offsetTop - body.offsetTop;
+  if (body) scrollWithin(body, view.feedback);
 }

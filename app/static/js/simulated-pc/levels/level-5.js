@@ -4,9 +4,8 @@
 // Everything here is fictional: addresses come from the documentation ranges (RFC 5737 and the
 // private 10.0.0.0/8), domains from reserved names (*.example, *.test).
 
-import { h, icon, replace } from '../dom.js';
+import { h, icon, loadLevelStylesheet, replace, scrollWithin } from '../dom.js';
 
-const CSS_HREF = '/static/css/levels/level-5.css';
 const HOST = 'qf-srv01';
 
 /** What a tagged item can prove. `short` fits the per-line select. */
@@ -582,11 +581,6 @@ const fileName = (file) => file.path.split('/').pop();
 // Long names would widen the taskbar button until the taskbar wraps and squeezes the desktop.
 const shortTitle = (name) => (name.length > 24 ? `${name.slice(0, 22)}…` : name);
 
-function loadStyles() {
-  if (document.querySelector(`link[href="${CSS_HREF}"]`)) return;
-  document.head.append(h('link', { rel: 'stylesheet', href: CSS_HREF }));
-}
-
 /** The level's state and the redraw of every open window after a change. */
 function createGame(pc) {
   const difficulty = pc.difficulty;
@@ -641,17 +635,12 @@ const LAYOUT = {
   report: (width, height) => ({ left: Math.max(104, width - 620), top: 24, width: 600, height: height - 48 }),
 };
 
-/** Open a window, sized and placed for this desktop the first time (players may move it later). */
+/** Open a window, sized and placed for this desktop when it opens (players may move it later). */
 function openPlaced(game, spec) {
-  const win = game.pc.openWindow(spec);
-  const frame = win.body.parentElement;
-  if (!frame.dataset.l5Placed) {
-    frame.dataset.l5Placed = '1';
-    const area = frame.parentElement;
-    const box = LAYOUT[spec.id](area.clientWidth, area.clientHeight);
-    for (const key of ['left', 'top', 'width', 'height']) frame.style[key] = `${Math.max(0, Math.round(box[key]))}px`;
-  }
-  return win;
+  const { width, height } = game.pc.desktopSize;
+  const box = LAYOUT[spec.id](width, height); // openWindow keeps it inside the desktop
+  const place = Object.fromEntries(Object.entries(box).map(([key, px]) => [key, Math.round(px)]));
+  return game.pc.openWindow({ ...spec, ...place });
 }
 
 function show(game, name, win, render) {
@@ -973,7 +962,7 @@ function scrollToFeedback(game) {
   const view = game.views.get('report');
   const shown = view && view.body.querySelector('[data-testid="feedback"]');
   if (!shown) return;
-  view.body.scrollTop += shown.getBoundingClientRect().top - view.body.getBoundingClientRect().top;
+  scrollWithin(view.body, shown);
 }
 
 function summaryLines(result) {
@@ -1052,7 +1041,7 @@ function timeHint() {
 
 /** Start level 5 on the simulated PC. */
 export function start(pc) {
-  loadStyles();
+  loadLevelStylesheet(5);
   const game = createGame(pc);
   pc.addIcon({ id: 'files', label: 'File Manager', icon: 'bi-folder2-open', open: () => openFileManager(game) });
   pc.addIcon({ id: 'locker', label: 'Evidence Locker', icon: 'bi-archive', open: () => openLocker(game) });

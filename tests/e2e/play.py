@@ -1,0 +1,56 @@
+"""Helpers that play levels in the browser: start a level, submit it, and read back what the
+result dialog and the server say. Level-specific moves (judge, triage, tag, run…) stay in each
+level's test file."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+AWARDED_XP = re.compile(r"\+(\d+) XP")
+
+
+def start_level(page: Page, level_id: int, difficulty: str = "normal") -> None:
+    """Open a level, pick the mode by clicking its visible label (as a player does: Bootstrap
+    hides the radio itself, so a forced check does not select it) and press Start; waits until
+    the taskbar shows that mode and the desktop icons are there."""
+    page.goto(f"/play/{level_id}")
+    page.locator(f"label[for=mode-{difficulty}]").click()
+    expect(page.locator(f"#mode-{difficulty}")).to_be_checked()
+    page.get_by_test_id("start-button").click()
+    expect(page.get_by_test_id("difficulty-mode")).to_have_text(difficulty)
+    page.wait_for_selector("[data-testid=desktop-icons] .sim-icon")
+
+
+def submit_level(page: Page, after: str = "02:00") -> None:
+    """Let `after` pass on the page's fake clock, press Submit and wait for the result dialog.
+
+    The server refuses completions faster than a level's minimum time (60 s), so the clock is
+    moved on first; page.clock.install() must have been called before the level started."""
+    page.clock.fast_forward(after)
+    page.get_by_test_id("submit-level").click()
+    expect(page.get_by_test_id("result")).to_be_visible()
+
+
+def awarded_xp(page: Page) -> int:
+    """The N of "+N XP" in the result dialog, once the server's answer is shown."""
+    awarded = page.get_by_test_id("awarded-xp")
+    expect(awarded).to_be_visible()
+    expect(awarded).to_contain_text("XP")
+    return int(AWARDED_XP.search(awarded.inner_text()).group(1))
+
+
+def server_progress(page: Page) -> dict:
+    """GET /api/levels/progress as the signed-in player."""
+    return page.request.get("/api/levels/progress").json()
+
+
+def server_level(page: Page, level_id: int) -> dict:
+    """The level's entry in GET /api/levels/progress."""
+    return next(level for level in server_progress(page)["levels"] if level["level_id"] == level_id)
+
+
+def server_total(page: Page) -> int:
+    """The player's total XP as GET /api/levels/progress reports it."""
+    return server_progress(page)["total_xp"]
