@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     auth.init_login_manager(login_manager)
+    app.after_request(auth.save_token_use)
 
 
 def register_blueprints(app: Flask) -> None:

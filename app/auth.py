@@ -48,6 +48,11 @@ def is_token_request() -> bool:
     return g.get("authenticated_by") == "token"
 
 
+def save_token_use(response):
+    tokens.save_last_used()
+    return response
+
+
 def init_login_manager(login_manager: LoginManager) -> None:
     login_manager.user_loader(load_session_user)
     login_manager.request_loader(load_token_user)

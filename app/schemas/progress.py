@@ -39,7 +39,9 @@ class ProgressSchema(Schema):
 
 class HistoryQuerySchema(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    before = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    before = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**63 - 1)
+    )
 
 
 class HistoryEntrySchema(Schema):

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ConflictingReuse, LevelLocked, LevelNotFound, ValidationFailed
 from app.extensions import db
-from app.models import Level, LevelCompletion, User, UserLevelProgress
+from app.models import Level, LevelCompletion, UserLevelProgress
 from app.models.types import utcnow
 from app.services import ledger
 from app.services.levels import xp_rules
@@ -23,6 +23,75 @@ from app.signals import completion_recorded, emit
 from app.utils import xp
 
 EVENT_ID_INDEX = "uq_level_completions_user_id_client_event_id"
+
+# Prebuilt Core statements for the hot path (see ledger.py for why).
+completions = LevelCompletion.__table__
+progress = UserLevelProgress.__table__
+ORIGINAL = (
+    completions.c.id,
+    completions.c.awarded_xp,
+    completions.c.xp_breakdown,
+    completions.c.payload_hash,
+)
+REPLAY_BY_EVENT = (
+    select(*ORIGINAL, ledger.users.c.total_xp, *ledger.LEVEL_COLUMNS)
+    .select_from(
+        completions.join(ledger.users, ledger.users.c.id == completions.c.user_id).join(
+            ledger.levels, ledger.levels.c.level_id == completions.c.level_id
+        )
+    )
+    .where(
+        completions.c.user_id == bindparam("user_id"),
+        completions.c.client_event_id == bindparam("event_id"),
+    )
+)
+ORIGINAL_BY_ID = select(*ORIGINAL).where(completions.c.id == bindparam("completion_id"))
+CREDITED = (
+    select(progress.c.xp_earned)
+    .where(progress.c.user_id == bindparam("user_id"), progress.c.level_id == bindparam("level_id"))
+    .scalar_subquery()
+)
+EARLIER_BY_EVENT = select(
+    select(func.max(completions.c.id))
+    .where(
+        completions.c.user_id == bindparam("user_id"),
+        completions.c.client_event_id == bindparam("event_id"),
+    )
+    .scalar_subquery(),
+    CREDITED,
+)
+EARLIER_IN_WINDOW = select(
+    select(func.max(completions.c.id))
+    .where(
+        completions.c.user_id == bindparam("user_id"),
+        completions.c.level_id == bindparam("level_id"),
+        completions.c.score == bindparam("score"),
+        completions.c.created_at >= bindparam("since"),
+        completions.c.revoked_at.is_(None),
+    )
+    .scalar_subquery(),
+    CREDITED,
+)
+INSERT_COMPLETION = completions.insert().returning(completions.c.id)
+INSERT_PROGRESS = progress.insert()
+UPDATE_PROGRESS = (
+    progress.update()
+    .where(
+        progress.c.user_id == bindparam("b_user_id"),
+        progress.c.level_id == bindparam("b_level_id"),
+    )
+    .values(
+        # The larger of the stored best score and this one, in SQL every backend understands.
+        best_score=case(
+            (progress.c.best_score.is_(None), bindparam("b_score")),
+            (progress.c.best_score < bindparam("b_score"), bindparam("b_score")),
+            else_=progress.c.best_score,
+        ),
+        xp_earned=progress.c.xp_earned + bindparam("b_awarded"),
+        completions_count=progress.c.completions_count + 1,
+        last_completed_at=bindparam("b_now"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +143,9 @@ def record_completion(user_id: int, request: CompletionRequest) -> CompletionRes
     """
     payload_hash = request.payload_hash()
     try:
-        result = record_in_transaction(user_id, request, payload_hash)
+        result = replay_of_event(user_id, request, payload_hash)
+        if result is None:
+            result = record_in_transaction(user_id, request, payload_hash)
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
@@ -82,12 +153,34 @@ def record_completion(user_id: int, request: CompletionRequest) -> CompletionRes
             raise
         # A concurrent twin with the same event id committed first: answer as its replay.
         result = replay_of_event(user_id, request, payload_hash)
+        db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     if result.is_new_completion:
         emit(completion_recorded, result=result)
     return result
+
+
+def replay_of_event(
+    user_id: int, request: CompletionRequest, payload_hash: str
+) -> CompletionResult | None:
+    """The original result when this event id was recorded already (None otherwise).
+
+    A recorded completion never changes, so this read needs no lock: a retry is answered
+    without queueing behind the player's other writes. A miss falls through to the locked
+    path, which looks again after taking the lock.
+    """
+    if request.client_event_id is None:
+        return None
+    row = (
+        db.session.connection()
+        .execute(REPLAY_BY_EVENT, {"user_id": user_id, "event_id": request.client_event_id})
+        .first()
+    )
+    if row is None:
+        return None
+    return replay_result(row, ledger.level_from_row(row), row.total_xp, payload_hash, request)
 
 
 def record_in_transaction(
@@ -98,9 +191,10 @@ def record_in_transaction(
         raise ValidationFailed("The user no longer exists.", code="unknown_user")
     level = checked_level(locked.level, request)
 
+    connection = db.session.connection()
     earlier_id, credited = earlier_completion_and_credit(user_id, request)
     if earlier_id is not None:
-        earlier = db.session.get(LevelCompletion, earlier_id)
+        earlier = connection.execute(ORIGINAL_BY_ID, {"completion_id": earlier_id}).one()
         return replay_result(earlier, level, locked.total_xp, payload_hash, request)
 
     breakdown = xp.calculate_xp(
@@ -115,24 +209,23 @@ def record_in_transaction(
     awarded = xp.award_for_repeat(breakdown.xp, already)
     details = breakdown.as_dict() | {"previously_credited": already, "awarded": awarded}
     now = utcnow()
-    completion_id = db.session.execute(
-        insert(LevelCompletion)
-        .values(
-            user_id=user_id,
-            level_id=level.level_id,
-            level_type=request.level_type,
-            score=request.score,
-            time_spent=request.time_spent,
-            difficulty=request.difficulty,
-            extra=request.metadata,
-            client_event_id=request.client_event_id,
-            source=request.source,
-            awarded_xp=awarded,
-            xp_breakdown=details,
-            payload_hash=payload_hash,
-            created_at=now,
-        )
-        .returning(LevelCompletion.id)
+    completion_id = connection.execute(
+        INSERT_COMPLETION,
+        {
+            "user_id": user_id,
+            "level_id": level.level_id,
+            "level_type": request.level_type,
+            "score": request.score,
+            "time_spent": request.time_spent,
+            "difficulty": request.difficulty,
+            "metadata": request.metadata,
+            "client_event_id": request.client_event_id,
+            "source": request.source,
+            "awarded_xp": awarded,
+            "xp_breakdown": details,
+            "payload_hash": payload_hash,
+            "created_at": now,
+        },
     ).scalar_one()
     total = locked.total_xp
     if awarded > 0:
@@ -178,27 +271,15 @@ def earlier_completion_and_credit(
     """The completion this request repeats (by event id, else within the dedup window), and
     the XP already credited for the level (None before the first completion). One statement,
     run after the lock so it sees everything committed before it."""
+    params: dict[str, Any] = {"user_id": user_id, "level_id": request.level_id}
     if request.client_event_id is not None:
-        same = and_(
-            LevelCompletion.user_id == user_id,
-            LevelCompletion.client_event_id == request.client_event_id,
-        )
+        statement = EARLIER_BY_EVENT
+        params["event_id"] = request.client_event_id
     else:
+        statement = EARLIER_IN_WINDOW
         window = timedelta(seconds=current_app.config["DEDUP_WINDOW_SECONDS"])
-        same = and_(
-            LevelCompletion.user_id == user_id,
-            LevelCompletion.level_id == request.level_id,
-            LevelCompletion.score == request.score,
-            LevelCompletion.created_at >= utcnow() - window,
-            LevelCompletion.revoked_at.is_(None),
-        )
-    earlier = select(func.max(LevelCompletion.id)).where(same).scalar_subquery()
-    credited = (
-        select(UserLevelProgress.xp_earned)
-        .where(UserLevelProgress.user_id == user_id, UserLevelProgress.level_id == request.level_id)
-        .scalar_subquery()
-    )
-    row = db.session.execute(select(earlier, credited)).one()
+        params |= {"score": request.score, "since": utcnow() - window}
+    row = db.session.connection().execute(statement, params).one()
     return row[0], row[1]
 
 
@@ -206,45 +287,41 @@ def record_progress(
     user_id: int, level_id: str, score: int, awarded: int, now: datetime, *, is_first: bool
 ) -> None:
     """Keep the per-level summary in step (the user lock makes read-then-write safe here)."""
+    connection = db.session.connection()
     if is_first:
-        db.session.execute(
-            insert(UserLevelProgress).values(
-                user_id=user_id,
-                level_id=level_id,
-                best_score=score,
-                xp_earned=awarded,
-                completions_count=1,
-                first_completed_at=now,
-                last_completed_at=now,
-            )
+        connection.execute(
+            INSERT_PROGRESS,
+            {
+                "user_id": user_id,
+                "level_id": level_id,
+                "best_score": score,
+                "xp_earned": awarded,
+                "completions_count": 1,
+                "first_completed_at": now,
+                "last_completed_at": now,
+            },
         )
         return
-    progress = UserLevelProgress.__table__.c
-    db.session.execute(
-        update(UserLevelProgress)
-        .where(progress.user_id == user_id, progress.level_id == level_id)
-        .values(
-            best_score=greatest(progress.best_score, score),
-            xp_earned=progress.xp_earned + awarded,
-            completions_count=progress.completions_count + 1,
-            last_completed_at=now,
-        )
+    connection.execute(
+        UPDATE_PROGRESS,
+        {
+            "b_user_id": user_id,
+            "b_level_id": level_id,
+            "b_score": score,
+            "b_awarded": awarded,
+            "b_now": now,
+        },
     )
 
 
-def greatest(column, value: int):
-    """The larger of a nullable column and a value, in SQL every backend understands."""
-    return case((column.is_(None), value), (column < value, value), else_=column)
-
-
 def replay_result(
-    earlier: LevelCompletion,
+    earlier: Any,
     level: Level,
     total_xp: int,
     payload_hash: str,
     request: CompletionRequest,
 ) -> CompletionResult:
-    """The original result of `earlier`, with the user's current total."""
+    """The original result of `earlier` (a row of ORIGINAL columns), with the current total."""
     if request.client_event_id is not None and earlier.payload_hash != payload_hash:
         raise ConflictingReuse(earlier.id)
     return CompletionResult(
@@ -255,19 +332,3 @@ def replay_result(
         xp_breakdown=earlier.xp_breakdown,
         level=level,
     )
-
-
-def replay_of_event(
-    user_id: int, request: CompletionRequest, payload_hash: str
-) -> CompletionResult:
-    earlier = db.session.execute(
-        select(LevelCompletion).where(
-            LevelCompletion.user_id == user_id,
-            LevelCompletion.client_event_id == request.client_event_id,
-        )
-    ).scalar_one()
-    level = db.session.execute(select(Level).where(Level.level_id == earlier.level_id)).scalar_one()
-    total = db.session.execute(select(User.total_xp).where(User.id == user_id)).scalar_one()
-    result = replay_result(earlier, level, total, payload_hash, request)
-    db.session.commit()
-    return result

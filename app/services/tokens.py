@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -16,6 +16,16 @@ from app.models import ApiToken, User
 from app.models.types import utcnow
 
 TOKEN_PREFIX = "cq_"
+AUTHENTICATE = (
+    select(User, ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
+)
+TOUCH = (
+    ApiToken.__table__.update()
+    .where(ApiToken.__table__.c.id == bindparam("b_id"))
+    .values(last_used_at=bindparam("b_now"))
+)
 MAX_NAME_LENGTH = 64
 
 
@@ -65,18 +75,26 @@ def list_tokens(user: User) -> list[ApiToken]:
 
 
 def user_for_token(secret: str) -> User | None:
-    """The owner of an active token, or None; refreshes last_used_at at a coarse resolution."""
-    row = db.session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == digest(secret), ApiToken.revoked_at.is_(None))
-    ).first()
+    """The owner of an active token, or None.
+
+    A stale last_used_at (older than TOKEN_LAST_USED_RESOLUTION_SECONDS) is updated inside the
+    request's own transaction instead of a second one; save_last_used() commits it for
+    requests whose service did not.
+    """
+    row = db.session.execute(AUTHENTICATE, {"digest": digest(secret)}).first()
     if row is None:
         return None
-    token, user = row
+    user, token_id, last_used_at = row
     now = utcnow()
     resolution = timedelta(seconds=current_app.config["TOKEN_LAST_USED_RESOLUTION_SECONDS"])
-    if token.last_used_at is None or now - token.last_used_at >= resolution:
-        db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-        db.session.commit()
+    if last_used_at is None or now - last_used_at >= resolution:
+        db.session.connection().execute(TOUCH, {"b_id": token_id, "b_now": now})
+        db.session.info["token_last_used_pending"] = True
     return user
+
+
+def save_last_used() -> None:
+    """Commit a last_used_at refresh still pending at the end of a request (best effort: a
+    request whose unit of work failed drops it with everything else)."""
+    if db.session.info.pop("token_last_used_pending", False):
+        db.session.commit()

@@ -119,8 +119,16 @@ def test_a_twin_that_slipped_past_the_check_is_answered_as_a_replay(
 ):
     event_id = str(uuid.uuid4())
     first = post(player_client, client_event_id=event_id)
-    # Make the lookup miss, as if a concurrent twin committed between lookup and insert:
-    # the unique index must then catch the duplicate and the answer must be a replay.
+    # Make both lookups miss once, as if a concurrent twin committed between lookup and
+    # insert: the unique index must then catch the duplicate and the answer must be a replay.
+    unlocked_lookup = completions.replay_of_event
+    lookups = []
+
+    def miss_once(*args):
+        lookups.append(args)
+        return None if len(lookups) == 1 else unlocked_lookup(*args)
+
+    monkeypatch.setattr(completions, "replay_of_event", miss_once)
     monkeypatch.setattr(
         completions, "earlier_completion_and_credit", lambda user_id, request: (None, 32)
     )
@@ -129,6 +137,7 @@ def test_a_twin_that_slipped_past_the_check_is_answered_as_a_replay(
     assert twin.json["is_new_completion"] is False
     assert twin.json["completion_id"] == first.json["completion_id"]
     assert counts(app)["completions"] == 1
+    assert len(lookups) == 2  # the missed lookup, then the one after the unique index refused
 
 
 def test_the_signal_is_sent_once_per_new_completion_and_never_for_a_replay(
