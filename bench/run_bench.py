@@ -728,12 +728,12 @@ def report(runs: list[Run], stmts: list[dict], args: argparse.Namespace) -> None
             f"{len(s['redis_commands'])} Redis commands"
         )
     if args.tokens_fresh:
-        log("  (wrk runs above: tokens fresh, so new = the 'token fresh' line, replays = 4)")
+        log("  (wrk runs above: tokens fresh, so new = the 'token fresh' line, replays as listed)")
     else:
         log(
             "  (wrk runs above: nearly every request is its token's first use in the run, so "
-            "new = the 'stale' line and\n   replays = 4 + the same UPDATE api_tokens and its "
-            "COMMIT; --tokens-fresh measures without that refresh)"
+            "new = the 'stale' line and\n   replays = the replay line + the same UPDATE "
+            "api_tokens in their transaction; --tokens-fresh measures without that refresh)"
         )
 
     log()
