@@ -127,3 +127,35 @@ def test_with_tracking_off_a_finished_level_sends_nothing(signed_in_page: Page, 
     assert sent == []
     config_override(ENABLE_SERVER_SIDE_TRACKING=True)
     assert server_total(page) == 0
+
+
+REPORT_THROUGH_THE_CLIENT = """
+async ([userId, levelId, score]) => {
+  const module = '/static/js/simulated-pc/levels/completion-client.js';
+  const { createCompletionClient } = await import(module);
+  const client = createCompletionClient({
+    userId, fetch: window.fetch.bind(window), storage: window.localStorage,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
+  const outcome = await client.reportCompletion({
+    level_id: levelId, level_type: 'simulation', score, time_spent: 300,
+    difficulty: 'hard', metadata: { hints_used: 0, mistakes: 0 },
+  });
+  return outcome.status;
+}
+"""
+
+
+def test_the_progress_page_adds_up_after_all_five_levels(signed_in_page: Page, player):
+    page = signed_in_page
+    for level_id, score in ((1, 1000), (2, 800), (3, 600), (4, 1000), (5, 1500), (1, 500)):
+        status = page.evaluate(REPORT_THROUGH_THE_CLIENT, [player.id, level_id, score])
+        assert status == "recorded"
+    page.goto("/progress")
+    expect(page.get_by_test_id("history-row")).to_have_count(5)  # the worse replay earns nothing
+    shown_total = int(page.get_by_test_id("progress-total-xp").inner_text())
+    changes = page.get_by_test_id("history-row").evaluate_all(
+        "rows => rows.map((row) => Number(row.children[2].textContent))"
+    )
+    assert sum(changes) == shown_total == server_total(page)
+    expect(page.get_by_test_id("completed-levels")).to_have_text("5")
