@@ -54,3 +54,20 @@ def server_level(page: Page, level_id: int) -> dict:
 def server_total(page: Page) -> int:
     """The player's total XP as GET /api/levels/progress reports it."""
     return server_progress(page)["total_xp"]
+
+
+def expect_perfect_run_awarded(page: Page, level_id: int, max_score: int = 1000) -> int:
+    """The result dialog shows full marks and no mistakes, and the XP it shows is what the server
+    credited: the level is completed with that best score and that XP, and so is the total.
+    Returns the XP awarded."""
+    result = page.get_by_test_id("result")
+    expect(result).to_contain_text(f"Score {max_score} of {max_score}")
+    expect(result).to_contain_text("0 mistakes")
+    xp = awarded_xp(page)
+    assert xp > 0
+    level = server_level(page, level_id)
+    assert level["completed"] is True
+    assert level["best_score"] == max_score
+    assert level["xp_earned"] == xp
+    assert server_total(page) == xp
+    return xp

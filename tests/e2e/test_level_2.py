@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.play import awarded_xp, server_level, server_total, start_level, submit_level
+from tests.e2e.play import (
+    awarded_xp,
+    expect_perfect_run_awarded,
+    server_level,
+    start_level,
+    submit_level,
+)
 
 LEVEL_MODULE = "/static/js/simulated-pc/levels/level-2.js"
 
@@ -54,16 +60,7 @@ def test_a_perfect_run_scores_full_marks_and_shows_the_xp_the_server_awarded(
 
     submit_level(page)
 
-    result = page.get_by_test_id("result")
-    expect(result).to_contain_text("Score 1000 of 1000")
-    expect(result).to_contain_text("0 mistakes")
-    xp = awarded_xp(page)
-    assert xp > 0
-    level = server_level(page, 2)
-    assert level["completed"] is True
-    assert level["best_score"] == 1000
-    assert level["xp_earned"] == xp
-    assert server_total(page) == xp
+    expect_perfect_run_awarded(page, 2)
     expect(page.get_by_test_id("level-score")).to_contain_text("1000 / 1000")
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.play import awarded_xp, server_level, server_total, start_level, submit_level
+from tests.e2e.play import (
+    awarded_xp,
+    expect_perfect_run_awarded,
+    server_level,
+    start_level,
+    submit_level,
+)
 
 LEVEL_ID = 3
 MODULE = "/static/js/simulated-pc/levels/level-3.js"
@@ -55,15 +61,7 @@ def test_a_perfect_investigation_scores_full_marks_and_earns_the_awarded_xp(
     screenshot(page, "level-3-playing")
 
     submit_level(page)
-    result = page.get_by_test_id("result")
-    expect(result).to_contain_text("Score 1000 of 1000")
-    expect(result).to_contain_text("0 mistakes")
-    xp = awarded_xp(page)
-    level = server_level(page, LEVEL_ID)
-    assert xp > 0
-    assert level["xp_earned"] == xp
-    assert level["best_score"] == 1000
-    assert server_total(page) == xp
+    expect_perfect_run_awarded(page, LEVEL_ID)
 
 
 def test_isolating_the_wrong_processes_scores_less_and_counts_mistakes(signed_in_page):

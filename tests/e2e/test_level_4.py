@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.play import awarded_xp, server_level, server_total, start_level, submit_level
+from tests.e2e.play import (
+    awarded_xp,
+    expect_perfect_run_awarded,
+    server_level,
+    start_level,
+    submit_level,
+)
 
 LEVEL_ID = 4
 MODULE = "/static/js/simulated-pc/levels/level-4.js"
@@ -74,15 +80,7 @@ def test_a_perfect_engagement_scores_full_marks_and_earns_the_awarded_xp(
     page.get_by_test_id("data-handling-leave-untouched").check()
     submit_level(page)
 
-    result = page.get_by_test_id("result")
-    expect(result).to_contain_text("Score 1000 of 1000")
-    expect(result).to_contain_text("0 mistakes")
-    xp = awarded_xp(page)
-    level = server_level(page, LEVEL_ID)
-    assert xp > 0
-    assert level["xp_earned"] == xp
-    assert level["best_score"] == 1000
-    assert server_total(page) == xp
+    expect_perfect_run_awarded(page, LEVEL_ID)
 
 
 def test_leaving_scope_and_disclosing_publicly_scores_less_and_counts_mistakes(signed_in_page):

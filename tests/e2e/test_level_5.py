@@ -8,7 +8,13 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.play import awarded_xp, server_level, start_level, submit_level
+from tests.e2e.play import (
+    awarded_xp,
+    expect_perfect_run_awarded,
+    server_level,
+    start_level,
+    submit_level,
+)
 
 LEVEL_ID = 5
 MAX_SCORE = 1500
@@ -101,12 +107,7 @@ def test_perfect_case_file_scores_1500_and_shows_the_xp_the_server_awarded(
     submit_level(page)
     expect(page.get_by_test_id("awarded-xp")).to_be_visible()
 
-    result = page.get_by_test_id("result")
-    expect(result).to_contain_text(f"Score {MAX_SCORE} of {MAX_SCORE}")
-    expect(result).to_contain_text("0 mistakes")
-    xp = awarded_xp(page)
-    assert xp > 0
-    assert xp == server_level(page, LEVEL_ID)["xp_earned"]
+    expect_perfect_run_awarded(page, LEVEL_ID, MAX_SCORE)
     feedback = page.get_by_test_id("feedback")
     expect(feedback).to_contain_text(f"Score {MAX_SCORE} of {MAX_SCORE}")
     expect(page.get_by_test_id("feedback-decoys")).to_have_count(0)
