@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -50,6 +51,11 @@ def env_json(name: str, default: dict) -> dict:
     return value
 
 
+def host_names(raw: str) -> list[str]:
+    """Comma-separated host names as a list, lower-cased, blanks dropped."""
+    return [name.strip().lower() for name in raw.split(",") if name.strip()]
+
+
 def normalize_database_url(url: str) -> str:
     """Plain postgres:// and postgresql:// URLs use the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -79,6 +85,14 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_HTTPONLY = True
+        # Sessions live on the server (user_sessions); the cookies only name one by its secret.
+        # "Remember me" keeps a session for this long from sign-in; any other session ends
+        # after this much idle time. last_seen_at is written at most once per resolution.
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=env_int("REMEMBER_ME_DAYS", 30))
+        self.SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 8 * 3600)
+        self.SESSION_LAST_SEEN_RESOLUTION_SECONDS = env_int(
+            "SESSION_LAST_SEEN_RESOLUTION_SECONDS", 60
+        )
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
 
@@ -90,14 +104,18 @@ class Config:
 
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-        self.RATELIMIT_HEADERS_ENABLED = True
+        # Off: Flask-Limiter's headers describe a limit of its choosing and add Retry-After to
+        # every answer; app/ratelimits.py writes them for the limit that binds the caller.
+        self.RATELIMIT_HEADERS_ENABLED = False
         # If Redis is unreachable, limits fall back to per-process memory instead of failing.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = env_bool(
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True
         )
         self.RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
         # Limit strings use the Flask-Limiter syntax ("N/period", several joined by ";").
-        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5/minute;50/day")
+        # Failed sign-ins per account (its name and email are one account), from every address.
+        # Only a window: a longer lock would let a guesser keep the owner out.
+        self.LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5/minute")
         self.LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30/minute")
         self.REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10/hour")
         self.TOKEN_CREATE_RATE_LIMIT = os.environ.get("TOKEN_CREATE_RATE_LIMIT", "10/hour")
@@ -111,6 +129,16 @@ class Config:
         self.PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
         self.PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
         self.PROXY_FIX_X_HOST = env_int("PROXY_FIX_X_HOST", 0)
+
+        # The host names this site answers to: Flask refuses any other Host header with 400, and
+        # a cookie-signed API write must come from a page on one of them. A leading dot accepts
+        # every subdomain; a port is not part of a name (werkzeug ignores it on both sides).
+        self.TRUSTED_HOSTS = host_names(os.environ.get("TRUSTED_HOSTS", "localhost,127.0.0.1"))
+        # Redirecting plain HTTP to HTTPS is the proxy's job; this makes the app do it too.
+        self.FORCE_HTTPS = env_bool("FORCE_HTTPS", False)
+        # Strict-Transport-Security on HTTPS answers: production only, so that a development
+        # server never pins a browser's localhost to HTTPS for a year.
+        self.HSTS_ENABLED = env_bool("HSTS_ENABLED", False)
 
         self.ENABLE_SERVER_SIDE_TRACKING = env_bool("ENABLE_SERVER_SIDE_TRACKING", True)
         self.SERVER_SIDE_TRACKING_ROLLOUT_PERCENT = env_int(
@@ -152,12 +180,20 @@ class ProductionConfig(Config):
         )
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.HSTS_ENABLED = env_bool("HSTS_ENABLED", True)
+        # No default: only the operator knows the names the site is served on.
+        self.TRUSTED_HOSTS = host_names(os.environ.get("TRUSTED_HOSTS", ""))
 
     def check(self) -> None:
         if self.SECRET_KEY in PLACEHOLDER_SECRETS or len(self.SECRET_KEY) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production"
                 " (python -c 'import secrets; print(secrets.token_hex(32))' makes one)"
+            )
+        if not self.TRUSTED_HOSTS:
+            raise RuntimeError(
+                "TRUSTED_HOSTS must name the hosts this site is served on in production"
+                " (comma-separated, e.g. cyberquest.example.org)"
             )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.security import register_security
 from config import config_for
 
 
@@ -22,6 +23,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
 
     register_proxy_fix(app)
+    register_security(app)  # first, so an HTTP request is redirected before any other work
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -42,7 +44,7 @@ def register_proxy_fix(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import auth, models  # noqa: F401  (models register their tables)
+    from app import auth, models, ratelimits  # noqa: F401  (models register their tables)
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -53,18 +55,26 @@ def register_extensions(app: Flask) -> None:
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
     )
-    login_manager.init_app(app)
+    auth.init_auth(app, login_manager)
     csrf.init_app(app)
+    # Before the limiter, so its hook runs after the limiter's (Flask runs after_request hooks
+    # last registered first) and sees the deductions counted there.
+    ratelimits.register_limit_headers(app)
     limiter.init_app(app)
-    auth.init_login_manager(login_manager)
-    app.after_request(auth.save_token_use)
 
 
 def register_blueprints(app: Flask) -> None:
     from app.api import api
     from app.extensions import csrf
     from app.routing import CONVERTERS
-    from app.views import auth_views, levels_views, main_views, play_views, progress_views
+    from app.views import (
+        account_views,
+        auth_views,
+        levels_views,
+        main_views,
+        play_views,
+        progress_views,
+    )
 
     app.url_map.converters.update(CONVERTERS)
     # API writes are protected by the JSON + same-origin rule instead of form tokens.
@@ -72,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(main_views.bp)
     app.register_blueprint(auth_views.bp)
+    app.register_blueprint(account_views.bp)
     app.register_blueprint(levels_views.bp)
     app.register_blueprint(play_views.bp)
     app.register_blueprint(progress_views.bp)

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.errors import AppError
-from app.services import accounts, admin, audit, levels, tokens
+from app.services import accounts, admin, audit, levels, sessions, tokens
 
 users_cli = AppGroup("users", help="Manage players and operators.")
 tokens_cli = AppGroup("tokens", help="Issue and revoke API tokens.")
@@ -63,6 +63,16 @@ def create_demo_user() -> None:
         user = accounts.create_user(DEMO_USERNAME, DEMO_EMAIL, DEMO_PASSWORD)
         click.echo(f"created demo player {user.username}")
     click.echo(f"sign in as: {DEMO_USERNAME} / {DEMO_PASSWORD}")
+
+
+@users_cli.command("sign-out")
+@click.argument("name")
+@one_line_errors
+def sign_out_user(name: str) -> None:
+    """End every session and remember-me credential of user NAME (API tokens stay)."""
+    user = accounts.find_user(name)
+    ended = sessions.end_all_sessions(user.id)
+    click.echo(f"ended {ended} session(s) of {user.username}")
 
 
 @tokens_cli.command("create")

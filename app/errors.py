@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 # Error codes for plain HTTP failures raised by Flask, Werkzeug or an extension.
 HTTP_ERROR_CODES = {
@@ -128,6 +128,9 @@ def handle_http_exception(error: HTTPException):
         return error_response(status, {"code": code, "message": message}, headers)
     if error.response is not None:
         return error.response
+    if isinstance(error, SecurityError):
+        # An untrusted Host leaves the request without URLs, so no page of ours can be built.
+        return error.get_response()
     response = html_error(status, error.name, error.description or "")
     return response
 

@@ -34,6 +34,7 @@ ENV = {
     "CYBERQUEST_CONFIG": "production",
     "DATABASE_URL": f"{PG}/cq_bench",
     "SECRET_KEY": secrets.token_hex(32),
+    "TRUSTED_HOSTS": "localhost",  # what the test client sends
     "ENABLE_SERVER_SIDE_TRACKING": "1",
     "SERVER_SIDE_TRACKING_ROLLOUT_PERCENT": "100",
     "RATELIMIT_ENABLED": "1",

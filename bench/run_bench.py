@@ -139,6 +139,8 @@ def product_env(args: argparse.Namespace, url: str) -> dict[str, str]:
         CYBERQUEST_CONFIG="production",
         DATABASE_URL=url,
         SECRET_KEY=secrets.token_hex(32),  # 64 characters
+        # wrk reaches the server at 127.0.0.1; count_statements.py's test client says localhost.
+        TRUSTED_HOSTS="127.0.0.1,localhost",
         ENABLE_SERVER_SIDE_TRACKING="1",
         SERVER_SIDE_TRACKING_ROLLOUT_PERCENT="100",
         RATELIMIT_ENABLED="1",

@@ -131,3 +131,20 @@ def test_users_demo_creates_the_demo_player_once(cli, client):
     assert second.exit_code == 0 and "already exists" in second.output
     password = first.output.strip().splitlines()[-1].split(" / ")[1]
     factories.sign_in(client, "demo", password)
+
+
+def test_users_sign_out_ends_every_session_of_the_player(cli, app, player):
+    here, there = app.test_client(), app.test_client()
+    factories.sign_in(here, "player1")
+    factories.sign_in(there, "player1")
+    result = cli("users", "sign-out", "player1")
+    assert result.exit_code == 0, result.output
+    assert "ended 2 session(s) of player1" in result.output
+    assert here.get("/api/levels/progress").status_code == 401
+    assert there.get("/api/levels/progress").status_code == 401
+
+
+def test_users_sign_out_of_an_unknown_user_fails_with_one_line(cli):
+    result = cli("users", "sign-out", "nobody")
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "nobody" in result.output

@@ -13,6 +13,8 @@ def test_every_documented_setting_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/2")
     monkeypatch.setenv("ENABLE_SERVER_SIDE_TRACKING", "off")
     monkeypatch.setenv("SERVER_SIDE_TRACKING_ROLLOUT_PERCENT", "25")
+    monkeypatch.setenv("TRUSTED_HOSTS", "cyberquest.example.org, .Example.NET,")
+    monkeypatch.setenv("FORCE_HTTPS", "yes")
     settings = config_for("development")
     assert settings.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://cq@db.internal/cyberquest"
     assert settings.SECRET_KEY == "s" * 40
@@ -20,6 +22,8 @@ def test_every_documented_setting_is_read_from_the_environment(monkeypatch):
     assert settings.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/2"
     assert settings.ENABLE_SERVER_SIDE_TRACKING is False
     assert settings.SERVER_SIDE_TRACKING_ROLLOUT_PERCENT == 25
+    assert settings.TRUSTED_HOSTS == ["cyberquest.example.org", ".example.net"]
+    assert settings.FORCE_HTTPS is True
 
 
 def test_development_defaults_to_sqlite_in_the_instance_folder(monkeypatch):
@@ -50,7 +54,11 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch, secr
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("RATELIMIT_ENABLED", "maybe"), ("SERVER_SIDE_TRACKING_ROLLOUT_PERCENT", "half")],
+    [
+        ("RATELIMIT_ENABLED", "maybe"),
+        ("SERVER_SIDE_TRACKING_ROLLOUT_PERCENT", "half"),
+        ("FORCE_HTTPS", "sometimes"),
+    ],
 )
 def test_a_malformed_setting_is_refused_with_its_name(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
@@ -61,3 +69,25 @@ def test_a_malformed_setting_is_refused_with_its_name(monkeypatch, name, value):
 def test_an_unknown_configuration_name_is_refused():
     with pytest.raises(RuntimeError, match="unknown configuration"):
         config_for("staging-ish")
+
+
+@pytest.mark.parametrize("name", ["development", "testing"])
+def test_local_configurations_answer_to_loopback_names_over_plain_http(monkeypatch, name):
+    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
+    monkeypatch.delenv("FORCE_HTTPS", raising=False)
+    settings = config_for(name)
+    assert settings.TRUSTED_HOSTS == ["localhost", "127.0.0.1"]
+    assert settings.FORCE_HTTPS is False
+
+
+@pytest.mark.parametrize("hosts", [None, "", " , "])
+def test_production_refuses_to_start_without_trusted_hosts(monkeypatch, hosts):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    if hosts is None:
+        monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
+    else:
+        monkeypatch.setenv("TRUSTED_HOSTS", hosts)
+    with pytest.raises(RuntimeError) as raised:
+        create_app("production")
+    message = str(raised.value)
+    assert "TRUSTED_HOSTS" in message and "\n" not in message

@@ -25,7 +25,7 @@ SIGNED_IN = [{"bearerAuth": []}, {"sessionCookie": []}]
 
 ERROR_STATUSES = {
     400: "The body or query is not valid.",
-    401: "Not signed in, or the token is unknown or revoked.",
+    401: "Not signed in, or an Authorization header whose token is unknown, revoked or malformed.",
     403: "Forbidden: a cross-site write, a locked level, someone else's data, or admin only.",
     404: "Not found, or tracking is not enabled for this account (tracking_disabled).",
     405: "Method not allowed.",
@@ -64,7 +64,8 @@ def path_id(name: str, bits: int = 32) -> dict[str, Any]:
     return {"in": "path", "name": name, "required": True, "schema": schema}
 
 
-COMMON = (405, 429, 500, 503)
+# Any route answers 401 to an Authorization header that does not hold a valid token.
+COMMON = (401, 405, 429, 500, 503)
 WRITE = (400, 401, 403, 413, 415, *COMMON)
 
 OPERATIONS: dict[str, dict[str, Any]] = {

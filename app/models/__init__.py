@@ -2,6 +2,7 @@
 
 from app.models.level import Level
 from app.models.progress import LEDGER_REASONS, LevelCompletion, UserLevelProgress, XPHistory
+from app.models.session import UserSession
 from app.models.user import ApiToken, User
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "LevelCompletion",
     "User",
     "UserLevelProgress",
+    "UserSession",
     "XPHistory",
 ]

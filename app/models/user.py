@@ -27,6 +27,13 @@ class User(UserMixin, db.Model):
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", passive_deletes=True)
 
+    # The secret of the server-side session being started for this user (not a column):
+    # Flask-Login writes it into the cookies instead of the user id.
+    session_secret = None
+
+    def get_session_secret(self) -> str | None:
+        return self.session_secret
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username}>"
 

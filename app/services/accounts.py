@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import User
+from app.services import sessions
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")
@@ -44,6 +45,8 @@ def password_problems(password: str, username: str, email: str) -> list[str]:
     lowered = password.lower()
     if (username and username in lowered) or (email and lowered == email):
         problems.append("Do not use your user name or email address in your password.")
+    if not is_storable(password):
+        problems.append("Use printable characters only.")
     return problems
 
 
@@ -57,8 +60,6 @@ def validate_new_user(username: str, email: str, password: str) -> dict[str, lis
     if len(email) > 254 or not EMAIL_PATTERN.match(email):
         fields["email"] = ["Enter a valid email address."]
     problems = password_problems(password or "", username, email)
-    if not is_storable(password or ""):
-        problems.append("Use printable characters only.")
     if problems:
         fields["password"] = problems
     return fields
@@ -106,26 +107,61 @@ def taken_conflict(username: str | None) -> Conflict:
     )
 
 
-def authenticate(login: str, password: str) -> User | None:
-    """The user whose name or email is `login` when `password` matches it, else None."""
+def find_account(login: str) -> User | None:
+    """The user whose name or email is `login` (either spelling is the same account)."""
     key = (login or "").strip().lower()
-    if not is_storable(key) or not is_storable(password or ""):
+    if not key or not is_storable(key):
         return None
-    user = db.session.execute(
+    return db.session.execute(
         select(User).where(or_(User.username == key, User.email == key))
     ).scalar_one_or_none()
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """True when `password` is the user's; rehashes it when the cost settings changed."""
     hasher = password_hasher()
-    if user is None:
+    if user is None or not is_storable(password or ""):
         # Spend the same effort as a real check so timing does not reveal which names exist.
-        hasher.hash(password or "")
-        return None
+        hasher.hash(password or "-")
+        return False
     try:
-        hasher.verify(user.password_hash, password or "")
+        hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        return None
+        return False
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
         db.session.commit()
+    return True
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The user whose name or email is `login` when `password` matches it, else None."""
+    user = find_account(login)
+    return user if check_password(user, password) else None
+
+
+def change_password(user_id: int, current_password: str, new_password: str) -> User:
+    """Set a new password and end every session of the user in the same transaction.
+
+    Raises ValidationFailed when the current password is wrong or the new one is too weak.
+    """
+    user = db.session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    if not check_password(user, current_password):
+        db.session.rollback()
+        raise ValidationFailed(
+            "The current password is not right.",
+            code="wrong_password",
+            fields={"current_password": ["That is not your current password."]},
+        )
+    problems = password_problems(new_password or "", user.username, user.email)
+    if problems:
+        db.session.rollback()
+        raise ValidationFailed("Choose a stronger password.", fields={"new_password": problems})
+    user.password_hash = password_hasher().hash(new_password)
+    sessions.mark_all_ended(user.id)
+    db.session.commit()
     return user
 
 
@@ -144,12 +180,7 @@ def is_storable(text: str) -> bool:
 
 def find_user(name_or_email: str) -> User:
     """The user with this name or email; raises NotFound."""
-    key = (name_or_email or "").strip().lower()
-    if not is_storable(key):
-        raise NotFound("No such user.", code="user_not_found")
-    user = db.session.execute(
-        select(User).where(or_(User.username == key, User.email == key))
-    ).scalar_one_or_none()
+    user = find_account(name_or_email)
     if user is None:
         raise NotFound(f"No user named {name_or_email!r}.", code="user_not_found")
     return user

@@ -60,12 +60,15 @@ EARLIER_BY_EVENT = select(
     .scalar_subquery(),
     CREDITED,
 )
+# The same payload (level, score, time, difficulty, kept metadata), not merely the same score:
+# a better run at another difficulty or time is a new completion. The (user, level,
+# created_at) index narrows this to the few rows of the window; the hash is checked on those.
 EARLIER_IN_WINDOW = select(
     select(func.max(completions.c.id))
     .where(
         completions.c.user_id == bindparam("user_id"),
         completions.c.level_id == bindparam("level_id"),
-        completions.c.score == bindparam("score"),
+        completions.c.payload_hash == bindparam("payload_hash"),
         completions.c.created_at >= bindparam("since"),
         completions.c.revoked_at.is_(None),
     )
@@ -192,7 +195,7 @@ def record_in_transaction(
     level = checked_level(locked.level, request)
 
     connection = db.session.connection()
-    earlier_id, credited = earlier_completion_and_credit(user_id, request)
+    earlier_id, credited = earlier_completion_and_credit(user_id, request, payload_hash)
     if earlier_id is not None:
         earlier = connection.execute(ORIGINAL_BY_ID, {"completion_id": earlier_id}).one()
         return replay_result(earlier, level, locked.total_xp, payload_hash, request)
@@ -266,11 +269,11 @@ def checked_level(level: Level | None, request: CompletionRequest) -> Level:
 
 
 def earlier_completion_and_credit(
-    user_id: int, request: CompletionRequest
+    user_id: int, request: CompletionRequest, payload_hash: str
 ) -> tuple[int | None, int | None]:
-    """The completion this request repeats (by event id, else within the dedup window), and
-    the XP already credited for the level (None before the first completion). One statement,
-    run after the lock so it sees everything committed before it."""
+    """The completion this request repeats (by event id, else the same payload within the
+    dedup window), and the XP already credited for the level (None before the first
+    completion). One statement, run after the lock so it sees everything committed before it."""
     params: dict[str, Any] = {"user_id": user_id, "level_id": request.level_id}
     if request.client_event_id is not None:
         statement = EARLIER_BY_EVENT
@@ -278,7 +281,7 @@ def earlier_completion_and_credit(
     else:
         statement = EARLIER_IN_WINDOW
         window = timedelta(seconds=current_app.config["DEDUP_WINDOW_SECONDS"])
-        params |= {"score": request.score, "since": utcnow() - window}
+        params |= {"payload_hash": payload_hash, "since": utcnow() - window}
     row = db.session.connection().execute(statement, params).one()
     return row[0], row[1]
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select
@@ -14,6 +11,7 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.types import utcnow
+from app.services.credentials import digest, is_stale, new_secret, touch_in_request
 
 TOKEN_PREFIX = "cq_"
 AUTHENTICATE = (
@@ -35,11 +33,6 @@ class IssuedToken:
     secret: str  # the only time the clear token exists
 
 
-def digest(secret: str) -> str:
-    # Tokens carry 256 random bits, so a fast digest is enough and lets us look one up by index.
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def create_token(user: User, name: str = "default") -> IssuedToken:
     """Issue a new token for `user`; raises ValidationFailed for an empty or long name."""
     name = (name or "").strip()
@@ -48,7 +41,7 @@ def create_token(user: User, name: str = "default") -> IssuedToken:
             "The token needs a name.",
             fields={"name": [f"Use 1 to {MAX_NAME_LENGTH} characters."]},
         )
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret(TOKEN_PREFIX)
     token = ApiToken(user_id=user.id, name=name, token_hash=digest(secret))
     db.session.add(token)
     db.session.commit()
@@ -78,23 +71,13 @@ def user_for_token(secret: str) -> User | None:
     """The owner of an active token, or None.
 
     A stale last_used_at (older than TOKEN_LAST_USED_RESOLUTION_SECONDS) is updated inside the
-    request's own transaction instead of a second one; save_last_used() commits it for
-    requests whose service did not.
+    request's own transaction instead of a second one.
     """
     row = db.session.execute(AUTHENTICATE, {"digest": digest(secret)}).first()
     if row is None:
         return None
     user, token_id, last_used_at = row
     now = utcnow()
-    resolution = timedelta(seconds=current_app.config["TOKEN_LAST_USED_RESOLUTION_SECONDS"])
-    if last_used_at is None or now - last_used_at >= resolution:
-        db.session.connection().execute(TOUCH, {"b_id": token_id, "b_now": now})
-        db.session.info["token_last_used_pending"] = True
+    if is_stale(last_used_at, now, current_app.config["TOKEN_LAST_USED_RESOLUTION_SECONDS"]):
+        touch_in_request(TOUCH, {"b_id": token_id, "b_now": now})
     return user
-
-
-def save_last_used() -> None:
-    """Commit a last_used_at refresh still pending at the end of a request (best effort: a
-    request whose unit of work failed drops it with everything else)."""
-    if db.session.info.pop("token_last_used_pending", False):
-        db.session.commit()

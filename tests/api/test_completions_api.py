@@ -116,6 +116,50 @@ def test_without_an_event_id_a_quick_duplicate_is_answered_as_a_replay(app, play
     assert ledger_state(app) == (1, 1, 32)
 
 
+WINDOW_REPEATS = [
+    # (what, changes to the seed body, recorded as a new completion?, XP the repeat adds)
+    ("the identical body", {}, False, 0),
+    ("the level named by number", {"level_id": 1}, False, 0),
+    (
+        "only unlisted metadata added",
+        {"metadata": {"hints_used": 0, "mistakes": 1, "xp": 9}},
+        False,
+        0,
+    ),
+    # 18 x 1.2 = 21.6, + 3.6 time bonus + 10 for no hints = 35: 3 more than the normal run.
+    ("a harder difficulty", {"difficulty": "hard"}, True, 3),
+    ("an easier difficulty", {"difficulty": "easy"}, True, 0),
+    ("another time", {"time_spent": 130}, True, 0),
+    ("other metadata", {"metadata": {"hints_used": 0, "mistakes": 2}}, True, 0),
+    ("another level type", {"level_type": "quiz"}, True, 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "is_new", "added_xp"),
+    [case[1:] for case in WINDOW_REPEATS],
+    ids=[case[0] for case in WINDOW_REPEATS],
+)
+def test_without_an_event_id_only_the_same_payload_in_the_window_is_a_duplicate(
+    app, player_client, levels, changes, is_new, added_xp
+):
+    first = player_client.post("/api/levels/complete", json=SEED_EXAMPLE)
+    assert first.json["awarded_xp"] == 32
+    second = player_client.post("/api/levels/complete", json=SEED_EXAMPLE | changes)
+    assert second.status_code == 200
+    assert second.json["is_new_completion"] is is_new
+    if is_new:
+        assert second.json["completion_id"] != first.json["completion_id"]
+        assert second.json["awarded_xp"] == added_xp
+        assert "Idempotent-Replayed" not in second.headers
+    else:
+        assert second.json["completion_id"] == first.json["completion_id"]
+        assert second.json["awarded_xp"] == 32  # the original answer, replayed
+        assert second.headers["Idempotent-Replayed"] == "true"
+    assert second.json["new_total_xp"] == 32 + added_xp
+    assert ledger_state(app) == (2 if is_new else 1, 2 if added_xp else 1, 32 + added_xp)
+
+
 def test_a_replayed_level_earns_only_the_improvement(app, player_client, levels):
     first = player_client.post("/api/levels/complete", json=completion(score=500))
     assert first.json["awarded_xp"] == 28  # base 15 + 20% of it for speed + 10 for no hints

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from tests import factories
@@ -25,6 +25,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Chromium reports each violation of the page's Content-Security-Policy as a console error
+# that names the policy (a blocked script, style attribute, image, frame or connection).
+CSP_VIOLATION_MARK = "Content Security Policy"
 
 
 @pytest.fixture(scope="session")
@@ -58,13 +61,30 @@ def context(browser, live_server):
     context.close()
 
 
+def is_csp_violation(message: ConsoleMessage) -> bool:
+    return message.type == "error" and CSP_VIOLATION_MARK in message.text
+
+
 @pytest.fixture()
-def page(context) -> Page:
+def csp_violations(context) -> list[str]:
+    """What Chromium refused under the Content-Security-Policy, on every page of the context."""
+    violations: list[str] = []
+    context.on(
+        "console",
+        lambda message: violations.append(message.text) if is_csp_violation(message) else None,
+    )
+    return violations
+
+
+@pytest.fixture()
+def page(context, csp_violations) -> Page:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
+    page.wait_for_timeout(100)  # deliver what the browser reported as the test ended
     assert errors == [], f"JavaScript errors on the page: {errors}"
+    assert csp_violations == [], f"Content-Security-Policy violations: {csp_violations}"
 
 
 @pytest.fixture()

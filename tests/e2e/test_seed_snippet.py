@@ -33,8 +33,13 @@ def test_the_seed_fetch_snippet_is_accepted_from_a_signed_in_page(signed_in_page
 
 
 def test_a_page_on_another_origin_cannot_post_with_the_players_cookie(signed_in_page, live_server):
-    # The same server reached by another name is another origin for the browser.
+    # Another origin serving a page of its own: without our Content-Security-Policy, which
+    # would stop the fetch before the browser even asks the server.
     other = live_server.replace("127.0.0.1", "localhost")
+    signed_in_page.route(
+        other + "/",
+        lambda route: route.fulfill(content_type="text/html", body="<!doctype html><p>elsewhere"),
+    )
     signed_in_page.goto(other + "/")
     outcome = signed_in_page.evaluate(
         """async (target) => {

@@ -256,6 +256,7 @@ def server_environment() -> dict[str, str]:
         ENABLE_SERVER_SIDE_TRACKING="1",
         SERVER_SIDE_TRACKING_ROLLOUT_PERCENT="100",
         SESSION_COOKIE_SECURE="0",
+        TRUSTED_HOSTS="127.0.0.1",  # the servers are reached at 127.0.0.1:port
         PYTHONUNBUFFERED="1",
     )
     return env

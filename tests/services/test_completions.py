@@ -130,7 +130,9 @@ def test_a_twin_that_slipped_past_the_check_is_answered_as_a_replay(
 
     monkeypatch.setattr(completions, "replay_of_event", miss_once)
     monkeypatch.setattr(
-        completions, "earlier_completion_and_credit", lambda user_id, request: (None, 32)
+        completions,
+        "earlier_completion_and_credit",
+        lambda user_id, request, payload_hash: (None, 32),
     )
     twin = post(player_client, client_event_id=event_id)
     assert twin.status_code == 200
@@ -210,3 +212,63 @@ def test_progress_tracks_best_score_and_counts(app, player_client, player, level
         row = db.session.get(UserLevelProgress, (player.id, "1"))
         assert (row.best_score, row.completions_count, row.xp_earned) == (900, 3, 33)
         assert row.first_completed_at <= row.last_completed_at <= utcnow()
+
+
+SEED_REQUEST = {
+    "level_id": "1",
+    "level_type": "simulation",
+    "score": 850,
+    "time_spent": 120,
+    "difficulty": "normal",
+    "metadata": {"hints_used": 0, "mistakes": 1},
+}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"level_id": "2"},
+        {"level_type": "quiz"},
+        {"level_type": None},
+        {"score": 851},
+        {"time_spent": 121},
+        {"difficulty": "hard"},
+        {"metadata": {"hints_used": 0, "mistakes": 2}},
+        {"metadata": {"hints_used": 0}},
+        {"metadata": {"hints_used": 0, "mistakes": 1, "accuracy": 90.0}},
+    ],
+    ids=lambda changes: ",".join(f"{key}={value}" for key, value in changes.items()),
+)
+def test_the_payload_hash_changes_with_everything_that_decides_the_award(changes):
+    seed = completions.CompletionRequest(**SEED_REQUEST)
+    changed = completions.CompletionRequest(**(SEED_REQUEST | changes))
+    assert changed.payload_hash() != seed.payload_hash()
+
+
+def test_the_payload_hash_ignores_the_event_id_the_source_and_the_metadata_order():
+    seed = completions.CompletionRequest(**SEED_REQUEST)
+    retried = completions.CompletionRequest(
+        **(SEED_REQUEST | {"metadata": {"mistakes": 1, "hints_used": 0}}),
+        client_event_id=uuid.uuid4(),
+        source="api",
+    )
+    assert retried.payload_hash() == seed.payload_hash()
+
+
+def test_within_the_window_a_harder_run_with_the_same_score_is_a_new_completion(
+    app, player, levels
+):
+    normal = completions.CompletionRequest(**SEED_REQUEST)
+    hard = completions.CompletionRequest(**(SEED_REQUEST | {"difficulty": "hard"}))
+    with app.app_context():
+        first = completions.record_completion(player.id, normal)
+        better = completions.record_completion(player.id, hard)
+        again = completions.record_completion(player.id, hard)
+    assert first.awarded_xp == 32  # base 18 + 3.6 time bonus + 10 for no hints
+    assert better.is_new_completion is True
+    assert better.completion_id != first.completion_id
+    assert better.awarded_xp == 35 - 32  # 18 x 1.2 = 21.6, + 3.6 + 10 = 35.2, rounded to 35
+    assert better.new_total_xp == 35
+    assert again.is_new_completion is False
+    assert again.completion_id == better.completion_id
+    assert counts(app) == {"completions": 2, "history": 2, "progress": 1, "total_xp": 35}

@@ -1,0 +1,42 @@
+"""What API tokens and signed-in sessions share: random secrets kept only as a digest, and a
+"last used" time refreshed cheaply inside the request's own transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from app.extensions import db
+
+SECRET_BYTES = 32  # 256 random bits
+PENDING_TOUCH = "credential_touch_pending"
+
+
+def new_secret(prefix: str = "") -> str:
+    return prefix + secrets.token_urlsafe(SECRET_BYTES)
+
+
+def digest(secret: str) -> str:
+    # The secrets carry 256 random bits, so a fast digest is enough and lets us look one up
+    # by index; a slow password hash would buy nothing.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def is_stale(last_used_at: datetime | None, now: datetime, resolution_seconds: int) -> bool:
+    """True when a last-used time is old enough to be worth a write."""
+    return last_used_at is None or now - last_used_at >= timedelta(seconds=resolution_seconds)
+
+
+def touch_in_request(statement, params: dict) -> None:
+    """Run a last-used refresh on the request's connection; the request's unit of work commits
+    it, or save_pending_touch() does at the end of a request that committed nothing."""
+    db.session.connection().execute(statement, params)
+    db.session.info[PENDING_TOUCH] = True
+
+
+def save_pending_touch() -> None:
+    """Commit a refresh still pending at the end of a request (best effort: a request whose
+    unit of work failed drops it with everything else)."""
+    if db.session.info.pop(PENDING_TOUCH, False):
+        db.session.commit()

@@ -1,0 +1,136 @@
+"""Signed-in sessions kept on the server: started at sign-in, checked on every request, ended
+by signing out (here or everywhere), by a password change, or by their owner from the list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import bindparam, case, select, update
+
+from app.errors import NotFound
+from app.extensions import db
+from app.models import User, UserSession
+from app.models.types import utcnow
+from app.services.credentials import digest, is_stale, new_secret, touch_in_request
+
+USER_AGENT_LENGTH = 255
+sessions = UserSession.__table__
+LOOKUP = (
+    select(User, UserSession.id, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.secret_hash == bindparam("digest"),
+        UserSession.ended_at.is_(None),
+        UserSession.expires_at > bindparam("now"),
+    )
+)
+# A remembered session lasts a fixed time from sign-in; any other one is extended while used.
+TOUCH = (
+    sessions.update()
+    .where(sessions.c.id == bindparam("b_id"))
+    .values(
+        last_seen_at=bindparam("b_now"),
+        expires_at=case(
+            (sessions.c.remember, sessions.c.expires_at), else_=bindparam("b_idle_expiry")
+        ),
+    )
+)
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    id: int
+    secret: str  # goes into the cookie; only its digest is stored
+
+
+def idle_expiry(now: datetime) -> datetime:
+    return now + timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT_SECONDS"])
+
+
+def start_session(
+    user_id: int, *, remember: bool, user_agent: str, ip_address: str
+) -> StartedSession:
+    """Record a new sign-in on a device and return the secret its cookies will carry."""
+    now = utcnow()
+    lifetime = current_app.config["REMEMBER_COOKIE_DURATION"]
+    secret = new_secret()
+    row = UserSession(
+        user_id=user_id,
+        secret_hash=digest(secret),
+        remember=remember,
+        user_agent=(user_agent or "")[:USER_AGENT_LENGTH],
+        ip_address=(ip_address or "")[:45],
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + lifetime if remember else idle_expiry(now),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return StartedSession(id=row.id, secret=secret)
+
+
+def user_for_session(secret: str) -> tuple[User, int] | None:
+    """The user and session id of a live session, or None when it ended or expired.
+
+    last_seen_at (and an idle session's expiry) is refreshed at most once per
+    SESSION_LAST_SEEN_RESOLUTION_SECONDS, inside the request's own transaction.
+    """
+    now = utcnow()
+    row = db.session.execute(LOOKUP, {"digest": digest(secret), "now": now}).first()
+    if row is None:
+        return None
+    user, session_id, last_seen_at = row
+    if is_stale(last_seen_at, now, current_app.config["SESSION_LAST_SEEN_RESOLUTION_SECONDS"]):
+        touch_in_request(
+            TOUCH, {"b_id": session_id, "b_now": now, "b_idle_expiry": idle_expiry(now)}
+        )
+    return user, session_id
+
+
+def list_active_sessions(user_id: int) -> list[UserSession]:
+    """The user's live sessions, the most recently seen first."""
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(
+                UserSession.user_id == user_id,
+                UserSession.ended_at.is_(None),
+                UserSession.expires_at > utcnow(),
+            )
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
+
+
+def end_session(session_id: int, *, owner_id: int) -> None:
+    """End one of the owner's sessions; raises NotFound for another user's or an unknown one."""
+    ended = db.session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.user_id == owner_id)
+        .values(
+            ended_at=case((UserSession.ended_at.is_(None), utcnow()), else_=UserSession.ended_at)
+        )
+    ).rowcount
+    if not ended:
+        db.session.rollback()
+        raise NotFound("No such session.", code="session_not_found")
+    db.session.commit()
+
+
+def end_all_sessions(user_id: int) -> int:
+    """Sign the user out everywhere: every session and remember-me credential ends at once.
+    Returns how many were live."""
+    count = mark_all_ended(user_id)
+    db.session.commit()
+    return count
+
+
+def mark_all_ended(user_id: int) -> int:
+    """End every live session of the user as part of the caller's unit of work (no commit)."""
+    return db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    ).rowcount
