@@ -14,6 +14,9 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 # A SECRET_KEY equal to one of these is a placeholder, never a real secret.
 PLACEHOLDER_SECRETS = {"", "dev", "change-me", "development-only-secret-key"}
+# A request waits at most this long for a pooled database connection when all are in use.
+DATABASE_POOL_TIMEOUT_SECONDS = 1
+REDIS_TIMEOUT_SECONDS = 0.5
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -69,13 +72,39 @@ def database_url(default: str) -> str:
     return normalize_database_url(os.environ.get("DATABASE_URL") or default)
 
 
+def engine_options(url: str, *, connect_timeout: int, statement_timeout_ms: int) -> dict:
+    """SQLAlchemy engine options for a database URL.
+
+    Pooled connections are tested before use, so the app reconnects by itself when the
+    database is back. On PostgreSQL, connecting, waiting for a pooled connection and every
+    statement are bounded, so that with the database down or hung a request answers 503
+    within about 3 s (SQLite takes none of these options).
+    """
+    # hide_parameters: a failing statement's parameters (a password hash, a token digest) stay
+    # out of the exception's text, and so out of the logs.
+    options: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    if url.startswith("postgresql"):
+        options["pool_timeout"] = DATABASE_POOL_TIMEOUT_SECONDS
+        options["connect_args"] = {
+            "connect_timeout": connect_timeout,
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+        }
+    return options
+
+
 class Config:
     """Defaults shared by every environment; each value is read from the environment when built."""
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret-key")
         self.SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE_DIR / 'cyberquest.db'}")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A PostgreSQL server that is down or hung costs a request seconds, never a worker
+        # (SQLALCHEMY_ENGINE_OPTIONS below). libpq waits at least 2 s to connect; 0 turns the
+        # statement timeout off. Migrations and `flask xp verify` lift it for themselves.
+        self.DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 2)
+        self.DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 2000)
+        # Retry-After of a 503 database_unavailable: about when to look again.
+        self.DATABASE_RETRY_AFTER_SECONDS = env_int("DATABASE_RETRY_AFTER_SECONDS", 5)
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
 
         # Request bodies larger than this are refused with 413 before they are parsed.
@@ -111,6 +140,20 @@ class Config:
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = env_bool(
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True
         )
+        # On: with the limit store unreachable, limited routes answer 503
+        # rate_limiter_unavailable rather than count in each process's memory (app/extensions.py).
+        self.RATELIMIT_FAIL_CLOSED = env_bool("RATELIMIT_FAIL_CLOSED", False)
+        self.RATELIMIT_STORAGE_RETRY_AFTER_SECONDS = env_int(
+            "RATELIMIT_STORAGE_RETRY_AFTER_SECONDS", 5
+        )
+        # A hung Redis costs a limited request half a second, not a worker (redis-py waits 5 s
+        # by default); its errors arrive as limits' StorageError, whatever the driver. The
+        # memory store ignores these options.
+        self.RATELIMIT_STORAGE_OPTIONS = {
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            "wrap_exceptions": True,
+        }
         self.RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
         # Limit strings use the Flask-Limiter syntax ("N/period", several joined by ";").
         # Failed sign-ins per account (its name and email are one account), from every address.
@@ -147,9 +190,24 @@ class Config:
         self.DEDUP_WINDOW_SECONDS = env_int("DEDUP_WINDOW_SECONDS", 30)
         self.XP_RULES = env_json("XP_RULES", {})
 
+        # "json" (one object per line, for a log collector) or "console" (for a person).
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "console")
+
         # An API token's last_used_at is refreshed at most this often, so that most
         # authenticated requests stay free of an extra write.
         self.TOKEN_LAST_USED_RESOLUTION_SECONDS = env_int("TOKEN_LAST_USED_RESOLUTION_SECONDS", 60)
+
+        # The bearer token a Prometheus server sends to GET /metrics; unset, /metrics is a 404.
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+
+    @property
+    def SQLALCHEMY_ENGINE_OPTIONS(self) -> dict:
+        """Derived from the URL whichever environment set it (testing replaces the default)."""
+        return engine_options(
+            self.SQLALCHEMY_DATABASE_URI,
+            connect_timeout=self.DATABASE_CONNECT_TIMEOUT_SECONDS,
+            statement_timeout_ms=self.DATABASE_STATEMENT_TIMEOUT_MS,
+        )
 
     def check(self) -> None:
         """Raise RuntimeError with a one-line reason when the settings cannot run."""
@@ -181,6 +239,7 @@ class ProductionConfig(Config):
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.HSTS_ENABLED = env_bool("HSTS_ENABLED", True)
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
         # No default: only the operator knows the names the site is served on.
         self.TRUSTED_HOSTS = host_names(os.environ.get("TRUSTED_HOSTS", ""))
 

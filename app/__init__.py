@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.logs import register_logging
+from app.metrics import register_metrics
 from app.security import register_security
 from config import config_for
 
@@ -22,6 +24,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     settings.check()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
 
+    register_logging(app)  # first, so that what the extensions log as they start is formatted
     register_proxy_fix(app)
     register_security(app)  # first, so an HTTP request is redirected before any other work
     register_extensions(app)
@@ -29,6 +32,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     register_error_handlers(app)
     register_commands(app)
     register_shell_context(app)
+    register_metrics(app)
     return app
 
 
@@ -64,6 +68,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app import health
     from app.api import api
     from app.extensions import csrf
     from app.routing import CONVERTERS
@@ -79,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters.update(CONVERTERS)
     # API writes are protected by the JSON + same-origin rule instead of form tokens.
     csrf.exempt(api)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api)
     app.register_blueprint(main_views.bp)
     app.register_blueprint(auth_views.bp)

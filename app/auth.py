@@ -3,7 +3,7 @@ Flask-Login) or an `Authorization: Bearer` token; and signing a device in and ou
 
 from __future__ import annotations
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from app.errors import AuthenticationRequired, InvalidToken, is_api_request
@@ -93,8 +93,20 @@ def sign_out(*, everywhere: bool = False) -> None:
     logout_user()  # after clear(): it leaves the note that deletes the remember cookie
 
 
+def forget_visitor() -> None:
+    """Treat the rest of this request as an anonymous visitor's, asking the database nothing:
+    for an answer made while the database cannot say who is calling. The cookies are left as
+    they are, so the player is signed in again once it can; the session's pending last-seen
+    refresh is dropped with the request's failed unit of work."""
+    g._login_user = current_app.login_manager.anonymous_user()  # where Flask-Login looks first
+    credentials.discard_pending_touch()
+
+
 def save_pending_touch(response):
-    credentials.save_pending_touch()
+    if not credentials.save_pending_touch():
+        # The answer stands; only the refresh is lost. Whatever runs after this hook must not
+        # ask the failed database about the user.
+        forget_visitor()
     return response
 
 

@@ -1,4 +1,4 @@
-"""`flask` sub-commands for operators: users, tokens, levels, the XP ledger."""
+"""`flask` sub-commands for operators: users, tokens, levels, the XP ledger, tracking."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from functools import wraps
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.errors import AppError
-from app.services import accounts, admin, audit, levels, sessions, tokens
+from app.services import accounts, admin, audit, levels, rollout, sessions, tokens
 
 users_cli = AppGroup("users", help="Manage players and operators.")
 tokens_cli = AppGroup("tokens", help="Issue and revoke API tokens.")
 levels_cli = AppGroup("levels", help="Manage the level catalog.")
 xp_cli = AppGroup("xp", help="Verify the XP ledger; adjust a total; revoke a completion.")
+tracking_cli = AppGroup("tracking", help="The server-side tracking flag and its rollout.")
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@cyberquest.local"
@@ -155,6 +156,21 @@ def revoke_completion(completion_id: int, note: str) -> None:
     )
 
 
+@tracking_cli.command("status")
+def tracking_status() -> None:
+    """Print the flag, the rollout percentage and how many users are in the cohort."""
+    config = current_app.config
+    flag = "on" if config["ENABLE_SERVER_SIDE_TRACKING"] else "off"
+    counts = rollout.cohort_counts()
+    click.echo(f"ENABLE_SERVER_SIDE_TRACKING: {flag}")
+    click.echo(
+        f"SERVER_SIDE_TRACKING_ROLLOUT_PERCENT: {config['SERVER_SIDE_TRACKING_ROLLOUT_PERCENT']}"
+        f" (tracking {rollout.effective_percent()}% of users)"
+    )
+    click.echo(f"users in the cohort: {counts.tracked}")
+    click.echo(f"users not in the cohort: {counts.untracked}")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, tokens_cli, levels_cli, xp_cli):
+    for group in (users_cli, tokens_cli, levels_cli, xp_cli, tracking_cli):
         app.cli.add_command(group)

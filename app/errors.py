@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
+from limits.errors import StorageError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError
 
 # Error codes for plain HTTP failures raised by Flask, Werkzeug or an extension.
@@ -22,6 +24,9 @@ HTTP_ERROR_CODES = {
     500: "internal_error",
     503: "service_unavailable",
 }
+# What the database layer raises when the database cannot answer: unreachable, timed out, or
+# no pooled connection free in time.
+DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
 
 
 class AppError(Exception):
@@ -109,8 +114,14 @@ def error_response(status: int, error: dict[str, Any], headers: Any = None):
     return response
 
 
-def html_error(status: int, title: str, message: str):
-    return render_template("error.html", status=status, title=title, message=message), status
+def html_error(status: int, title: str, message: str, headers: Any = None):
+    """An error page in the site's layout. Its menu bar shows the signed-in player, and
+    loading them takes the database: when that fails, the answer is the database's 503."""
+    try:
+        page = render_template("error.html", status=status, title=title, message=message)
+    except DATABASE_UNAVAILABLE as error:
+        return handle_database_unavailable(error)
+    return page, status, headers or {}
 
 
 def handle_app_error(error: AppError):
@@ -135,12 +146,38 @@ def handle_http_exception(error: HTTPException):
     return response
 
 
-def handle_database_unavailable(error: OperationalError):
-    current_app.logger.error("database unavailable: %s", error.orig)
+def handle_database_unavailable(error: Exception):
+    """503 database_unavailable, answered without the database: the rest of the request
+    treats the visitor as signed out (their cookies stay), and the unit of work it was part of
+    is dropped, a pending last-seen refresh included."""
+    # Imported here: app.metrics (through the services) and app.auth import this module.
+    from app import metrics
+    from app.auth import forget_visitor
+
+    metrics.DATABASE_ERRORS.inc()
+    current_app.logger.error("database unavailable: %s", getattr(error, "orig", None) or error)
+    forget_visitor()
+    headers = {"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER_SECONDS"])}
     message = "The database is unavailable; try again shortly."
     if is_api_request():
-        return error_response(503, {"code": "database_unavailable", "message": message})
-    return html_error(503, "Service unavailable", message)
+        return error_response(
+            503, {"code": "database_unavailable", "message": message}, headers.items()
+        )
+    page = render_template("error.html", status=503, title="Service unavailable", message=message)
+    return page, 503, headers
+
+
+def handle_rate_limiter_unavailable(error: StorageError):
+    """With RATELIMIT_FAIL_CLOSED (or no fall back), a limited route answers 503 while the
+    limit store is unreachable, rather than run without its limits."""
+    current_app.logger.error("rate limit store unavailable: %s", error)
+    headers = {"Retry-After": str(current_app.config["RATELIMIT_STORAGE_RETRY_AFTER_SECONDS"])}
+    message = "Requests cannot be counted against their limits right now; try again shortly."
+    if is_api_request():
+        return error_response(
+            503, {"code": "rate_limiter_unavailable", "message": message}, headers.items()
+        )
+    return html_error(503, "Service unavailable", message, headers)
 
 
 def handle_unexpected(error: Exception):
@@ -154,7 +191,9 @@ def handle_unexpected(error: Exception):
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(OperationalError, handle_database_unavailable)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, handle_database_unavailable)
+    app.register_error_handler(StorageError, handle_rate_limiter_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
 
 

@@ -241,7 +241,10 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="rounds; variants interleave per round")
     ap.add_argument("--tokens", default="/tmp/cq-bench/tokens_product.txt")
     ap.add_argument("--baseline-tokens", default="/tmp/cq-bench/tokens_baseline.txt")
-    ap.add_argument("--baseline-app", default="/work/shared/bench/baseline_app.py")
+    ap.add_argument(
+        "--baseline-app",
+        default=str(Path(__file__).resolve().parents[2] / "shared" / "bench" / "baseline_app.py"),
+    )
     ap.add_argument("--variant", help=argparse.SUPPRESS)
     ap.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -1,6 +1,6 @@
 """Count the SQL statements (and Redis commands) one POST /api/levels/complete costs, in-process.
 
-Run by bench/run_bench.py with cwd /work/main and the same environment as the benchmarked
+Run by bench/run_bench.py with the checkout as cwd and the same environment as the benchmarked
 gunicorn (DATABASE_URL=cq_bench, CYBERQUEST_CONFIG=production, rate limiter in Redis db 14...):
 
     .venv/bin/python bench/count_statements.py TOKEN_FILE

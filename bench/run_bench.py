@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark POST /api/levels/complete (gunicorn + PostgreSQL + Redis rate limits) side by side
-with the bare baseline app of /work/shared/bench, in one run. Prints figures; it is not a test.
+with the bare baseline app of ../shared/bench (beside the checkout), in one run. Prints
+figures; it is not a test.
 
     .venv/bin/python bench/run_bench.py            # defaults: 6000 users, 3 reps x 10 s, c=8,32
     .venv/bin/python bench/run_bench.py --quick    # smoke check: 1 rep x 3 s
@@ -40,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent  # the project checkout (/work/main)
+ROOT = Path(__file__).resolve().parent.parent  # the project checkout
 BENCH = Path(__file__).resolve().parent
 VENV_BIN = ROOT / ".venv" / "bin"
 
@@ -100,7 +101,11 @@ def parse_args() -> argparse.Namespace:
         default="100000/minute",
         help="COMPLETION_ADDRESS_RATE_LIMIT for the run: all load comes from 127.0.0.1",
     )
-    ap.add_argument("--baseline-dir", default="/work/shared/bench", help="holds baseline_app.py")
+    ap.add_argument(
+        "--baseline-dir",
+        default=str(ROOT.parent / "shared" / "bench"),
+        help="holds baseline_app.py",
+    )
     ap.add_argument(
         "--tokens-fresh",
         action="store_true",

@@ -1,15 +1,13 @@
 """Alembic environment for CyberQuest: runs inside the Flask app (via Flask-Migrate)."""
 
 import logging
-from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
 
 config = context.config
-if config.config_file_name is not None:
-    # Keep the application's own loggers alive when a migration runs in-process.
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
+# No fileConfig(alembic.ini): migrations run inside the app, whose logging (JSON lines in
+# production, app/logs.py) is already set up and must stay in charge.
 logger = logging.getLogger("alembic.env")
 
 migrate_extension = current_app.extensions["migrate"]
@@ -39,6 +37,11 @@ def run_migrations_online():
     options = dict(migrate_extension.configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Rebuilding a large table may take longer than the statement bound that keeps
+            # requests short (DATABASE_STATEMENT_TIMEOUT_MS); a migration has none.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()  # ends the transaction the SET began; the setting stays
         context.configure(connection=connection, target_metadata=target_metadata, **options)
         with context.begin_transaction():
             context.run_migrations()

@@ -148,3 +148,40 @@ def test_users_sign_out_of_an_unknown_user_fails_with_one_line(cli):
     result = cli("users", "sign-out", "nobody")
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "nobody" in result.output
+
+
+@pytest.mark.parametrize(
+    ("flag", "percent", "tracked"),
+    [(True, 100, 12), (True, 0, 0), (False, 100, 0)],
+)
+def test_tracking_status_counts_the_cohort(cli, app, config_override, flag, percent, tracked):
+    config_override(ENABLE_SERVER_SIDE_TRACKING=flag, SERVER_SIDE_TRACKING_ROLLOUT_PERCENT=percent)
+    with app.app_context():
+        for n in range(12):
+            factories.make_user(f"cohort{n}")
+    result = cli("tracking", "status")
+    assert result.exit_code == 0, result.output
+    assert f"ENABLE_SERVER_SIDE_TRACKING: {'on' if flag else 'off'}" in result.output
+    assert f"SERVER_SIDE_TRACKING_ROLLOUT_PERCENT: {percent}" in result.output
+    assert f"users in the cohort: {tracked}\n" in result.output
+    assert f"users not in the cohort: {12 - tracked}\n" in result.output
+
+
+def test_tracking_status_at_a_partial_rollout_agrees_with_who_is_tracked(
+    cli, app, client, config_override, levels
+):
+    config_override(ENABLE_SERVER_SIDE_TRACKING=True, SERVER_SIDE_TRACKING_ROLLOUT_PERCENT=50)
+    tracked = 0
+    for n in range(16):
+        with app.app_context():
+            user = factories.make_user(f"half{n}")
+            secret = factories.make_token(user)
+        answer = client.post(
+            "/api/levels/complete",
+            json={"level_id": 1, "score": 100, "time_spent": 600},
+            headers=factories.bearer(secret),
+        )
+        tracked += answer.status_code == 200
+    result = cli("tracking", "status")
+    assert f"users in the cohort: {tracked}\n" in result.output
+    assert f"users not in the cohort: {16 - tracked}\n" in result.output

@@ -48,6 +48,10 @@ def verify_ledger() -> LedgerReport:
         if connection.dialect.name == "postgresql":
             connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
+            if connection.dialect.name == "postgresql":
+                # A whole-ledger audit may take longer than a request may (DATABASE_STATEMENT_
+                # TIMEOUT_MS bounds requests); this transaction alone lifts the bound.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             users, entries = connection.execute(
                 select(
                     select(func.count()).select_from(User).scalar_subquery(),

@@ -127,6 +127,17 @@ class CompletionRequest:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# What became of a posted completion, as metrics and logs name it: recorded anew, a retry of a
+# known event id, a repeat within the dedup window (no event id), an event id reused for
+# another payload, or refused for any other reason (the error code says which).
+OUTCOME_NEW = "new"
+OUTCOME_REPLAY = "replay"
+OUTCOME_DUPLICATE = "duplicate"
+OUTCOME_CONFLICT = "conflict"
+OUTCOME_REFUSED = "refused"
+OUTCOMES = (OUTCOME_NEW, OUTCOME_REPLAY, OUTCOME_DUPLICATE, OUTCOME_CONFLICT, OUTCOME_REFUSED)
+
+
 @dataclass(frozen=True)
 class CompletionResult:
     completion_id: int
@@ -135,6 +146,7 @@ class CompletionResult:
     is_new_completion: bool
     xp_breakdown: dict[str, Any]
     level: Level
+    outcome: str = OUTCOME_NEW
 
 
 def record_completion(user_id: int, request: CompletionRequest) -> CompletionResult:
@@ -334,4 +346,5 @@ def replay_result(
         is_new_completion=False,
         xp_breakdown=earlier.xp_breakdown,
         level=level,
+        outcome=OUTCOME_DUPLICATE if request.client_event_id is None else OUTCOME_REPLAY,
     )

@@ -7,6 +7,9 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask import current_app
+
+from app.errors import DATABASE_UNAVAILABLE
 from app.extensions import db
 
 SECRET_BYTES = 32  # 256 random bits
@@ -35,8 +38,21 @@ def touch_in_request(statement, params: dict) -> None:
     db.session.info[PENDING_TOUCH] = True
 
 
-def save_pending_touch() -> None:
+def save_pending_touch() -> bool:
     """Commit a refresh still pending at the end of a request (best effort: a request whose
-    unit of work failed drops it with everything else)."""
-    if db.session.info.pop(PENDING_TOUCH, False):
+    unit of work failed drops it with everything else). False when the database failed to
+    take it: the request's answer is already made and stands."""
+    if not db.session.info.pop(PENDING_TOUCH, False):
+        return True
+    try:
         db.session.commit()
+    except DATABASE_UNAVAILABLE as error:
+        reason = getattr(error, "orig", None) or error
+        current_app.logger.warning("last-seen refresh dropped, database unavailable: %s", reason)
+        return False
+    return True
+
+
+def discard_pending_touch() -> None:
+    """Forget a pending refresh: the request's unit of work failed, and it goes with it."""
+    db.session.info.pop(PENDING_TOUCH, None)

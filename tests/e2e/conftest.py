@@ -3,6 +3,7 @@ package, through Playwright). Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -33,6 +34,8 @@ CSP_VIOLATION_MARK = "Content Security Policy"
 @pytest.fixture(scope="session")
 def live_server(app):
     """The test app served for real on 127.0.0.1 (a free port), threaded like a dev server."""
+    # One access line per static file would drown the test report; failures still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -201,9 +201,18 @@ class Server:
     log_path: Path
 
     def request(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        connection: http.client.HTTPConnection | None = None,
     ) -> Answer:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
+        """One request on a connection of its own, or on `connection` (already open, say to
+        hold a worker); the connection is closed afterwards."""
+        if connection is None:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
         try:
             payload = None if body is None else json.dumps(body).encode()
             sent_headers = {"Accept": "application/json", **(headers or {})}
@@ -262,7 +271,16 @@ def server_environment() -> dict[str, str]:
     return env
 
 
-def start_server(port: int, log_dir: Path, env: dict[str, str]) -> Server:
+def start_server(
+    port: int,
+    log_dir: Path,
+    env: dict[str, str],
+    *,
+    workers: int = 1,
+    extra_args: Sequence[str] = (),
+) -> Server:
+    """gunicorn serving wsgi:app on 127.0.0.1:port; `extra_args` (say, `-c gunicorn.conf.py`)
+    come before the app, so they add to these options or override them."""
     log_path = log_dir / f"gunicorn-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -273,7 +291,7 @@ def start_server(port: int, log_dir: Path, env: dict[str, str]) -> Server:
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                "1",
+                str(workers),
                 "--worker-class",
                 "sync",
                 "--graceful-timeout",
@@ -282,6 +300,7 @@ def start_server(port: int, log_dir: Path, env: dict[str, str]) -> Server:
                 "30",
                 # The default control socket path is per user, shared with any other gunicorn.
                 "--no-control-socket",
+                *extra_args,
                 "wsgi:app",
             ],
             cwd=REPO_ROOT,
@@ -325,6 +344,34 @@ def stop_server(server: Server) -> None:
             with contextlib.suppress(ProcessLookupError):  # it may have exited meanwhile
                 os.killpg(server.process.pid, signal.SIGKILL)
             server.process.wait(timeout=SERVER_STOP_TIMEOUT)
+
+
+@contextlib.contextmanager
+def running_server(
+    *,
+    env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+    workers: int = 1,
+    redis_db: int | None = None,
+) -> Iterator[Server]:
+    """One gunicorn server on a free loopback port, ready for requests, stopped afterwards.
+
+    It runs with server_environment() updated by `env`; its limits are kept in Redis logical
+    database `redis_db` when one is given (the caller owns that database and empties it).
+    """
+    server_env = server_environment()
+    if redis_db is not None:
+        server_env["RATELIMIT_STORAGE_URI"] = f"redis://127.0.0.1:6379/{redis_db}"
+    server_env.update(env or {})
+    log_dir = Path(tempfile.mkdtemp(prefix="cyberquest-gunicorn-"))
+    [port] = free_loopback_ports(1)
+    server = start_server(port, log_dir, server_env, workers=workers, extra_args=extra_args)
+    try:
+        wait_until_ready(server, time.monotonic() + SERVER_START_TIMEOUT)
+        yield server
+    finally:
+        stop_server(server)
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -373,4 +420,8 @@ def pytest_runtest_makereport(item, call):
     pair = getattr(item, "funcargs", {}).get("servers")
     if report.failed and isinstance(pair, ServerPair):
         report.sections.append(("gunicorn servers' stderr", pair.logs()))
+    if report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, Server) and value.log_path.exists():
+                report.sections.append((f"gunicorn stderr ({name})", value.log()))
     return report

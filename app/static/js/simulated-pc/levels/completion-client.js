@@ -1,4 +1,4 @@
-// The only way level code reports a completion to the server (DESIGN.md §9): each completion is
+// The only way level code reports a completion to the server (the README's "Playing" section): each completion is
 // written to a per-user outbox in storage before it is sent, retried with backoff, and answered
 // with one Outcome. Every side effect (fetch, storage, sleep, clock, randomness) is an argument,
 // so the same file runs in the browser and under `node --test`.

@@ -1,0 +1,312 @@
+"""Structured logs: one formatter for every logger of the process (the app's, its libraries' and
+gunicorn's), a request id on every answer and log line, and one closing line per request.
+
+structlog rather than python-json-logger: one processor chain renders both the standard-library
+records of Flask, Flask-Limiter, SQLAlchemy, alembic, werkzeug and gunicorn and our own
+key-value lines, as JSON or for the console, and its context variables carry the request id
+into every line a request causes without passing it to each call. It has no dependencies.
+The fields and how to read them are described in docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from flask import Flask, Response, g, request, request_started
+from flask.logging import default_handler
+
+LOG_FORMATS = ("json", "console")
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's id is kept only when it can neither break a log line or a header nor grow unbounded.
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+COMPLETION_ENDPOINT = "levels_api.complete_level"
+REDACTED = "[REDACTED]"
+
+request_log = structlog.stdlib.get_logger("app.requests")
+
+
+# --- redaction ------------------------------------------------------------------------------
+
+# Nothing logs a credential on purpose; these rules are the defence in depth for the day a
+# message, an exception or a library does. A field is blanked by its name; in text, the value
+# after a sensitive name ("password=…", "Authorization: …", "{'token': …}") is blanked.
+SENSITIVE_WORDS = ("password", "passwd", "secret", "token", "authorization", "cookie", "api_key")
+SENSITIVE_PAIR = re.compile(
+    r"(?P<key>[\w.-]*(?:" + "|".join(SENSITIVE_WORDS) + r")[\w.-]*)"
+    r"(?P<sep>['\"]?\s*[=:]\s*['\"]?)"
+    r"(?:(?:bearer|basic)\s+)?[^\s&;,'\"]+",
+    re.IGNORECASE,
+)
+BEARER_CREDENTIAL = re.compile(r"\bbearer\s+[\w.~+/=-]+", re.IGNORECASE)
+# A query string may carry a token or a `next=` target: of a URL, only the path is logged.
+QUERY_STRING = re.compile(r"(?P<path>/[^\s?#'\"]*)\?[^\s#'\"]+")
+
+
+def is_sensitive_key(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in SENSITIVE_WORDS)
+
+
+def redact_text(text: str) -> str:
+    text = QUERY_STRING.sub(rf"\g<path>?{REDACTED}", text)
+    text = SENSITIVE_PAIR.sub(rf"\g<key>\g<sep>{REDACTED}", text)
+    return BEARER_CREDENTIAL.sub(REDACTED, text)
+
+
+def redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if is_sensitive_key(str(key)) else redact_value(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_value(item) for item in value]
+    return value
+
+
+def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: no field named like a credential, and no credential in any text."""
+    for key, value in event_dict.items():
+        event_dict[key] = REDACTED if is_sensitive_key(key) else redact_value(value)
+    return event_dict
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def gunicorn_access_fields(
+    _logger: Any, _method: str, event_dict: dict[str, Any]
+) -> dict[str, Any]:
+    """structlog processor: a gunicorn access record becomes named fields.
+
+    Gunicorn passes its "atoms" (every request and response header, the environ, the raw
+    request line with its query string) as the record's arguments. Only the atoms named here
+    are read, whatever access_log_format says; the rest, Authorization and Cookie among them,
+    are dropped from every record before anything is rendered.
+    """
+    atoms = event_dict.pop("positional_args", None)
+    record = event_dict.get("_record")
+    if record is None or record.name != "gunicorn.access" or not isinstance(atoms, Mapping):
+        return event_dict
+    event_dict["event"] = "request served"
+    event_dict["method"] = atoms.get("m")
+    event_dict["path"] = atoms.get("U")  # PATH_INFO: the path without its query string
+    event_dict["status"] = int_or_none(atoms.get("s"))
+    microseconds = int_or_none(atoms.get("D"))
+    event_dict["duration_ms"] = None if microseconds is None else round(microseconds / 1000, 2)
+    event_dict["remote_addr"] = atoms.get("h")
+    request_id = atoms.get("{x-request-id}o")
+    if request_id and request_id != "-":  # "-" is gunicorn's word for a missing header
+        event_dict["request_id"] = request_id
+    return event_dict
+
+
+def int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+LEADING_FIELDS = ("timestamp", "level", "event", "request_id")
+
+
+def lead_with_common_fields(
+    _logger: Any, _method: str, event_dict: dict[str, Any]
+) -> dict[str, Any]:
+    """structlog processor: a raw line reads when, how bad, what and for which request first."""
+    ordered = {key: event_dict.pop(key) for key in LEADING_FIELDS if key in event_dict}
+    ordered.update(event_dict)
+    return ordered
+
+
+def build_formatter(log_format: str) -> logging.Formatter:
+    """The formatter every handler of the process uses: JSON lines or console lines."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}")
+    if log_format == "json":
+        renderer: Any = structlog.processors.JSONRenderer()
+    else:
+        # A plain traceback: the rich one that structlog picks when it can shows each frame's
+        # local variables, and those hold passwords and tokens.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[gunicorn_access_fields],
+        pass_foreign_args=True,  # for gunicorn_access_fields, which removes them
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+            # A traceback is rendered as text here, before redaction, in both formats.
+            structlog.processors.format_exc_info,
+            redact_secrets,
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            lead_with_common_fields,
+            renderer,
+        ],
+    )
+
+
+class StderrHandler(logging.StreamHandler):
+    """Writes to sys.stderr as it is when a line is written, not as it was when made (a test
+    harness, or a server that redirects it, may replace it in between)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure_logging(log_format: str) -> None:
+    """Send every logger of the process through one handler on the root logger, at INFO."""
+    handler = StderrHandler()
+    handler.setFormatter(build_formatter(log_format))
+    root = logging.getLogger()
+    # Ours is replaced, never stacked: one process may build several apps (the tests do).
+    for previous in [h for h in root.handlers if isinstance(h, StderrHandler)]:
+        root.removeHandler(previous)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)  # SQLAlchemy's and alembic's warnings are log lines too
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+def gunicorn_logconfig(log_format: str | None = None) -> dict[str, Any]:
+    """gunicorn's logconfig_dict: its error and access logs in the app's format on stderr.
+
+    The format defaults to the LOG_FORMAT of the configuration the app is served with.
+    """
+    if log_format is None:
+        from config import config_for
+
+        log_format = config_for(None).LOG_FORMAT
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"structured": {"()": build_formatter, "log_format": log_format}},
+        "handlers": {"stderr": {"()": StderrHandler, "formatter": "structured"}},
+        # The app replaces the root's handler with its own, of the same class, when it loads.
+        "root": {"level": "INFO", "handlers": ["stderr"]},
+        "loggers": {
+            # No level: gunicorn's --log-level keeps deciding the error log's.
+            "gunicorn.error": {"handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        },
+    }
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def register_logging(app: Flask) -> None:
+    """Configure logging for LOG_FORMAT; give every request an id and a closing log line."""
+    configure_logging(app.config["LOG_FORMAT"])
+    # Flask adds a plain-text handler of its own to app.logger if it finds no handler.
+    app.logger.removeHandler(default_handler)
+    # A signal, not a before_request hook: it comes before every hook (the bearer check, the
+    # rate limiter), so even their refusals and warnings carry the request id.
+    request_started.connect(begin_request, app)
+    # Registered before any other extension's hook, so it runs after all of them (Flask runs
+    # after_request hooks last registered first) and logs the final status.
+    app.after_request(finish_request)
+    app.teardown_request(forget_request)
+
+
+def incoming_request_id(header: str | None) -> str:
+    """The caller's X-Request-ID when it is 1-64 of [A-Za-z0-9._-], else a new one."""
+    if header is not None and VALID_REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
+def begin_request(_app: Flask, **_extra: Any) -> None:
+    g.request_started_at = time.perf_counter()
+    g.request_id = incoming_request_id(request.headers.get(REQUEST_ID_HEADER))
+    # A worker thread serves one request after another: nothing of the last one may stay.
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+
+def finish_request(response: Response) -> Response:
+    if "request_id" not in g:  # request_started failed before giving it one
+        begin_request(None)
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    fields: dict[str, Any] = {
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - g.request_started_at) * 1000, 2),
+    }
+    user_id = signed_in_user_id()
+    if user_id is not None:
+        fields["user_id"] = user_id
+    if request.endpoint == COMPLETION_ENDPOINT:
+        fields.update(completion_fields(response))
+    if request.endpoint == "static":
+        request_log.debug("request finished", **fields)
+    else:
+        request_log.info("request finished", **fields)
+    return response
+
+
+def forget_request(_error: BaseException | None) -> None:
+    # Lines written after the answer (gunicorn's access line) are no longer this request's.
+    structlog.contextvars.clear_contextvars()
+
+
+def signed_in_user_id() -> int | None:
+    """The id of the user this request has already loaded, if signed in.
+
+    Read from where Flask-Login keeps the loaded user: asking current_user would load one, a
+    database query that a static file or /healthz must not cost.
+    """
+    user = g.get("_login_user")
+    if user is None or not user.is_authenticated:
+        return None
+    return user.id
+
+
+def completion_fields(response: Response) -> dict[str, Any]:
+    """What became of a posted completion, for its request line."""
+    # Imported here: this module is loaded before the routes are, and by gunicorn's master.
+    from app.api.levels import completion_outcome
+
+    outcome, error_code = completion_outcome(response)
+    result = g.get("completion_result")
+    event_id = g.get("completion_event_id")
+    fields: dict[str, Any] = {
+        "client_event_id": None if event_id is None else str(event_id),
+        "outcome": outcome,
+        "awarded_xp": result.awarded_xp if result is not None else 0,
+    }
+    if result is not None:
+        fields["completion_id"] = result.completion_id
+    if error_code is not None:
+        fields["error_code"] = error_code
+    return fields
