@@ -6,6 +6,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -189,6 +190,8 @@ class Config:
         )
         self.DEDUP_WINDOW_SECONDS = env_int("DEDUP_WINDOW_SECONDS", 30)
         self.XP_RULES = env_json("XP_RULES", {})
+        # Weeks and months of the leaderboards start at midnight in this zone (a zoneinfo name).
+        self.LEADERBOARD_TIMEZONE = os.environ.get("LEADERBOARD_TIMEZONE", "UTC")
 
         # "json" (one object per line, for a log collector) or "console" (for a person).
         self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "console")
@@ -211,6 +214,13 @@ class Config:
 
     def check(self) -> None:
         """Raise RuntimeError with a one-line reason when the settings cannot run."""
+        try:
+            ZoneInfo(self.LEADERBOARD_TIMEZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RuntimeError(
+                f"LEADERBOARD_TIMEZONE {self.LEADERBOARD_TIMEZONE!r} is not a time zone name"
+                " (e.g. UTC or Europe/Berlin)"
+            ) from None
 
 
 class DevelopmentConfig(Config):
@@ -244,6 +254,7 @@ class ProductionConfig(Config):
         self.TRUSTED_HOSTS = host_names(os.environ.get("TRUSTED_HOSTS", ""))
 
     def check(self) -> None:
+        super().check()
         if self.SECRET_KEY in PLACEHOLDER_SECRETS or len(self.SECRET_KEY) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production"

@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from app.views import (
         account_views,
         auth_views,
+        leaderboard_views,
         levels_views,
         main_views,
         play_views,
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(levels_views.bp)
     app.register_blueprint(play_views.bp)
     app.register_blueprint(progress_views.bp)
+    app.register_blueprint(leaderboard_views.bp)
     app.context_processor(player_context)
 
 

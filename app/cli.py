@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Callable
+from dataclasses import asdict, fields
+from datetime import UTC
 from functools import wraps
 from typing import Any
 
@@ -11,12 +16,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.errors import AppError
-from app.services import accounts, admin, audit, levels, rollout, sessions, tokens
+from app.services import accounts, admin, audit, export, levels, rollout, sessions, tokens
 
 users_cli = AppGroup("users", help="Manage players and operators.")
 tokens_cli = AppGroup("tokens", help="Issue and revoke API tokens.")
 levels_cli = AppGroup("levels", help="Manage the level catalog.")
-xp_cli = AppGroup("xp", help="Verify the XP ledger; adjust a total; revoke a completion.")
+xp_cli = AppGroup(
+    "xp", help="Verify and export the XP ledger; adjust a total; revoke a completion."
+)
 tracking_cli = AppGroup("tracking", help="The server-side tracking flag and its rollout.")
 
 DEMO_USERNAME = "demo"
@@ -108,9 +115,22 @@ def sync_levels() -> None:
 
 
 @xp_cli.command("verify")
-def verify_ledger() -> None:
+@click.option("--user", "name", help="Check only this user's ledger (a user name or email).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of lines.")
+@one_line_errors
+def verify_ledger(name: str | None, as_json: bool) -> None:
     """Check the ledger invariants; exit 1 and list every problem if any is broken."""
-    report = audit.verify_ledger()
+    user_id = None if name is None else accounts.find_user(name).id
+    report = audit.verify_ledger(user_id)
+    if as_json:
+        click.echo(json.dumps(verification_json(report)))
+    else:
+        echo_verification(report)
+    if not report.is_clean:
+        click.get_current_context().exit(1)
+
+
+def echo_verification(report: audit.LedgerReport) -> None:
     counts = f"{report.users_checked} users, {report.entries_checked} entries"
     if report.is_clean:
         click.echo(f"ledger verified: {counts}, no problems")
@@ -119,7 +139,58 @@ def verify_ledger() -> None:
         user = problem.user_id if problem.user_id is not None else "-"
         click.echo(f"invariant {problem.invariant}, user {user}: {problem.detail}")
     click.echo(f"ledger NOT verified: {len(report.problems)} problems in {counts}")
-    click.get_current_context().exit(1)
+
+
+def verification_json(report: audit.LedgerReport) -> dict[str, Any]:
+    return {
+        "ok": report.is_clean,
+        "users_checked": report.users_checked,
+        "violations": [
+            {
+                "invariant": problem.invariant,
+                "user": report.usernames.get(problem.user_id),
+                "detail": problem.detail,
+            }
+            for problem in report.problems
+        ],
+    }
+
+
+EXPORT_COLUMNS = [column.name for column in fields(export.LedgerEntry)]
+
+
+@xp_cli.command("export")
+@click.argument("name")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv: a header and one line per entry; json: one object with the entries.",
+)
+@one_line_errors
+def export_ledger(name: str, output_format: str) -> None:
+    """Print every ledger entry of user NAME (a user name or email), oldest first."""
+    user = accounts.find_user(name)
+    records = [export_record(entry) for entry in export.ledger_entries(user.id)]
+    if output_format == "json":
+        click.echo(json.dumps({"user": user.username, "entries": records}))
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    # CSV has no types: booleans are written as JSON writes them, absent values as empty fields.
+    writer.writerows(
+        {key: json.dumps(value) if isinstance(value, bool) else value for key, value in row.items()}
+        for row in records
+    )
+    click.echo(buffer.getvalue(), nl=False)
+
+
+def export_record(entry: export.LedgerEntry) -> dict[str, Any]:
+    # PostgreSQL hands back timestamps in the session's time zone; the export is always UTC.
+    return asdict(entry) | {"created_at": entry.created_at.astimezone(UTC).isoformat()}
 
 
 # ignore_unknown_options lets a negative DELTA such as -50 through as an argument.

@@ -91,3 +91,12 @@ def test_production_refuses_to_start_without_trusted_hosts(monkeypatch, hosts):
         create_app("production")
     message = str(raised.value)
     assert "TRUSTED_HOSTS" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../etc/passwd"])
+def test_an_unknown_leaderboard_time_zone_stops_the_app_with_one_line(monkeypatch, zone):
+    monkeypatch.setenv("LEADERBOARD_TIMEZONE", zone)
+    with pytest.raises(RuntimeError) as raised:
+        create_app("development", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    message = str(raised.value)
+    assert "LEADERBOARD_TIMEZONE" in message and "\n" not in message

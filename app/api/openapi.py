@@ -17,6 +17,7 @@ from app.schemas.admin import (
 )
 from app.schemas.completions import CompletionRequestSchema, CompletionResultSchema
 from app.schemas.errors import ErrorSchema
+from app.schemas.leaderboard import LeaderboardQuerySchema, LeaderboardSchema
 from app.schemas.levels import LevelListSchema
 from app.schemas.progress import HistoryPageSchema, HistoryQuerySchema, ProgressSchema
 from app.schemas.tokens import IssuedTokenSchema, TokenCreateSchema, TokenSchema
@@ -113,6 +114,17 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "security": SIGNED_IN,
             "parameters": [{"in": "query", "schema": HistoryQuerySchema}],
             "responses": ok(HistoryPageSchema, "One page of history.") | errors(400, 401, *COMMON),
+        }
+    },
+    "/api/leaderboard": {
+        "get": {
+            "summary": "Players ranked by XP in a period, and the caller's own rank.",
+            "description": (
+                "Ties share a rank and are listed by who reached that XP first. Players without "
+                "XP in the period are not listed; me is null when anonymous or without XP."
+            ),
+            "parameters": [{"in": "query", "schema": LeaderboardQuerySchema}],
+            "responses": ok(LeaderboardSchema, "The board.") | errors(400, *COMMON),
         }
     },
     "/api/tokens": {

@@ -76,6 +76,8 @@ class XPHistory(db.Model):
     __table_args__ = (
         # Newest-first history pages and the ledger walk of `flask xp verify`.
         Index("ix_xp_history_user_id_id", "user_id", "id"),
+        # Weekly and monthly leaderboards: the period's entries read from the index alone.
+        Index("ix_xp_history_created_at_user_id_delta_id", "created_at", "user_id", "delta", "id"),
         CheckConstraint("balance_after >= 0", name="balance_not_negative"),
         CheckConstraint("delta <> 0", name="delta_not_zero"),
         CheckConstraint(

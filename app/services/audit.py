@@ -1,14 +1,15 @@
-"""Auditing the XP ledger: the invariants of DESIGN §3, checked over the whole database.
+"""Auditing the XP ledger: the invariants in docs/architecture.md, over every user or one.
 
 Each check is one SQL statement (aggregates and window functions that SQLite and PostgreSQL both
-run), so the audit costs a handful of queries however many players there are.
+run), so the audit costs a handful of queries however many players there are. Given a user, each
+statement filters on user_id where it reads, so only that user's rows are read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, and_, case, func, or_, select, union
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, union
 
 from app.extensions import db
 from app.models import Level, LevelCompletion, User, UserLevelProgress, XPHistory
@@ -32,14 +33,17 @@ class LedgerReport:
     problems: list[LedgerProblem]
     users_checked: int
     entries_checked: int
+    # The names of the users the problems are pinned on, read in the audit's own snapshot.
+    usernames: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_clean(self) -> bool:
         return not self.problems
 
 
-def verify_ledger() -> LedgerReport:
-    """Check invariants 1-4 on everything committed; return what disagrees (never raises on it).
+def verify_ledger(user_id: int | None = None) -> LedgerReport:
+    """Check invariants 1-4 on everything committed, or on one user's rows only; return what
+    disagrees (never raises on it).
 
     The checks read one snapshot (REPEATABLE READ on PostgreSQL), so players completing levels
     meanwhile cannot make a consistent ledger look broken.
@@ -54,27 +58,49 @@ def verify_ledger() -> LedgerReport:
                 connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             users, entries = connection.execute(
                 select(
-                    select(func.count()).select_from(User).scalar_subquery(),
-                    select(func.count()).select_from(XPHistory).scalar_subquery(),
+                    select(func.count())
+                    .select_from(User)
+                    .where(*of_user(User.id, user_id))
+                    .scalar_subquery(),
+                    select(func.count())
+                    .select_from(XPHistory)
+                    .where(*of_user(XPHistory.user_id, user_id))
+                    .scalar_subquery(),
                 )
             ).one()
             problems = [
-                *totals_match_history(connection),
-                *balances_follow_deltas(connection),
-                *duplicate_event_ids(connection),
-                *levels_over_reward(connection),
-                *completions_match_history(connection),
-                *history_without_completion(connection),
-                *progress_matches_completions(connection),
+                *totals_match_history(connection, user_id),
+                *balances_follow_deltas(connection, user_id),
+                *duplicate_event_ids(connection, user_id),
+                *levels_over_reward(connection, user_id),
+                *completions_match_history(connection, user_id),
+                *history_without_completion(connection, user_id),
+                *progress_matches_completions(connection, user_id),
             ]
+            usernames = usernames_of(connection, {p.user_id for p in problems} - {None})
     problems.sort(key=lambda p: (p.invariant, p.user_id if p.user_id is not None else -1))
-    return LedgerReport(problems=problems, users_checked=users, entries_checked=entries)
+    return LedgerReport(
+        problems=problems, users_checked=users, entries_checked=entries, usernames=usernames
+    )
 
 
-def totals_match_history(connection: Connection) -> list[LedgerProblem]:
+def of_user(column: ColumnElement, user_id: int | None) -> list[ColumnElement[bool]]:
+    """The WHERE clause that narrows a check to one user: none when the whole ledger is checked."""
+    return [] if user_id is None else [column == user_id]
+
+
+def usernames_of(connection: Connection, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = connection.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+    return dict(rows.tuples().all())
+
+
+def totals_match_history(connection: Connection, user_id: int | None = None) -> list[LedgerProblem]:
     """Invariant 1: users.total_xp == sum(xp_history.delta)."""
     sums = (
         select(XPHistory.user_id, func.sum(XPHistory.delta).label("total"))
+        .where(*of_user(XPHistory.user_id, user_id))
         .group_by(XPHistory.user_id)
         .subquery()
     )
@@ -82,7 +108,7 @@ def totals_match_history(connection: Connection) -> list[LedgerProblem]:
     rows = connection.execute(
         select(User.id, User.total_xp, summed)
         .outerjoin(sums, sums.c.user_id == User.id)
-        .where(User.total_xp != summed)
+        .where(User.total_xp != summed, *of_user(User.id, user_id))
         .order_by(User.id)
     )
     return [
@@ -91,17 +117,24 @@ def totals_match_history(connection: Connection) -> list[LedgerProblem]:
     ]
 
 
-def balances_follow_deltas(connection: Connection) -> list[LedgerProblem]:
+def balances_follow_deltas(
+    connection: Connection, user_id: int | None = None
+) -> list[LedgerProblem]:
     """Invariant 2: walking each user's entries by id, every balance is the running sum."""
     by_user = {"partition_by": XPHistory.user_id, "order_by": XPHistory.id}
-    walk = select(
-        XPHistory.id,
-        XPHistory.user_id,
-        XPHistory.delta,
-        XPHistory.balance_after,
-        func.sum(XPHistory.delta).over(**by_user, rows=(None, 0)).label("running"),
-        func.lag(XPHistory.balance_after).over(**by_user).label("previous"),
-    ).subquery()
+    # The filter sits inside the walk: windows are per user, so one user's walk is unchanged.
+    walk = (
+        select(
+            XPHistory.id,
+            XPHistory.user_id,
+            XPHistory.delta,
+            XPHistory.balance_after,
+            func.sum(XPHistory.delta).over(**by_user, rows=(None, 0)).label("running"),
+            func.lag(XPHistory.balance_after).over(**by_user).label("previous"),
+        )
+        .where(*of_user(XPHistory.user_id, user_id))
+        .subquery()
+    )
     chained = func.coalesce(walk.c.previous, 0) + walk.c.delta
     rows = connection.execute(
         select(walk)
@@ -143,12 +176,12 @@ def balance_detail(row) -> str:
     return f"entry {row.id}: balance_after {row.balance_after} " + ", ".join(reasons)
 
 
-def duplicate_event_ids(connection: Connection) -> list[LedgerProblem]:
+def duplicate_event_ids(connection: Connection, user_id: int | None = None) -> list[LedgerProblem]:
     """Invariant 3: no two non-revoked completions share a (user, client_event_id)."""
     c = LevelCompletion
     rows = connection.execute(
         select(c.user_id, c.client_event_id, func.count(), func.min(c.id), func.max(c.id))
-        .where(c.revoked_at.is_(None), c.client_event_id.is_not(None))
+        .where(c.revoked_at.is_(None), c.client_event_id.is_not(None), *of_user(c.user_id, user_id))
         .group_by(c.user_id, c.client_event_id)
         .having(func.count() > 1)
         .order_by(c.user_id)
@@ -164,13 +197,13 @@ def duplicate_event_ids(connection: Connection) -> list[LedgerProblem]:
     ]
 
 
-def levels_over_reward(connection: Connection) -> list[LedgerProblem]:
+def levels_over_reward(connection: Connection, user_id: int | None = None) -> list[LedgerProblem]:
     """Invariant 3: the XP credited for a level never exceeds its xp_reward."""
     p = UserLevelProgress
     rows = connection.execute(
         select(p.user_id, p.level_id, p.xp_earned, Level.xp_reward)
         .join(Level, Level.level_id == p.level_id)
-        .where(p.xp_earned > Level.xp_reward)
+        .where(p.xp_earned > Level.xp_reward, *of_user(p.user_id, user_id))
         .order_by(p.user_id, p.level_id)
     )
     return [
@@ -179,7 +212,9 @@ def levels_over_reward(connection: Connection) -> list[LedgerProblem]:
     ]
 
 
-def completions_match_history(connection: Connection) -> list[LedgerProblem]:
+def completions_match_history(
+    connection: Connection, user_id: int | None = None
+) -> list[LedgerProblem]:
     """Invariant 3: an awarding completion has exactly one award entry of its XP, and at most
     one reversal, which only a revoked completion has."""
     c, h = LevelCompletion, XPHistory
@@ -197,6 +232,7 @@ def completions_match_history(connection: Connection) -> list[LedgerProblem]:
             h,
             and_(h.reference_id == c.id, h.user_id == c.user_id, h.reason.in_([AWARD, REVERSAL])),
         )
+        .where(*of_user(c.user_id, user_id))
         .group_by(c.id, c.user_id, c.awarded_xp, c.revoked_at)
         .subquery()
     )
@@ -234,13 +270,15 @@ def completion_detail(row) -> str:
     return f"completion {row.id}: " + "; ".join(reasons)
 
 
-def history_without_completion(connection: Connection) -> list[LedgerProblem]:
+def history_without_completion(
+    connection: Connection, user_id: int | None = None
+) -> list[LedgerProblem]:
     """Invariant 3: every award or reversal entry points at a completion of the same user."""
     c, h = LevelCompletion, XPHistory
     rows = connection.execute(
         select(h.id, h.user_id, h.reason, h.reference_id)
         .outerjoin(c, and_(c.id == h.reference_id, c.user_id == h.user_id))
-        .where(h.reason.in_([AWARD, REVERSAL]), c.id.is_(None))
+        .where(h.reason.in_([AWARD, REVERSAL]), c.id.is_(None), *of_user(h.user_id, user_id))
         .order_by(h.user_id, h.id)
     )
     return [
@@ -254,7 +292,9 @@ def history_without_completion(connection: Connection) -> list[LedgerProblem]:
     ]
 
 
-def progress_matches_completions(connection: Connection) -> list[LedgerProblem]:
+def progress_matches_completions(
+    connection: Connection, user_id: int | None = None
+) -> list[LedgerProblem]:
     """Invariant 4: each user_level_progress row is what the non-revoked completions add up to."""
     c, p = LevelCompletion, UserLevelProgress
     live = (
@@ -265,11 +305,14 @@ def progress_matches_completions(connection: Connection) -> list[LedgerProblem]:
             func.count().label("completions"),
             func.max(c.score).label("best"),
         )
-        .where(c.revoked_at.is_(None))
+        .where(c.revoked_at.is_(None), *of_user(c.user_id, user_id))
         .group_by(c.user_id, c.level_id)
         .subquery()
     )
-    keys = union(select(p.user_id, p.level_id), select(live.c.user_id, live.c.level_id)).subquery()
+    keys = union(
+        select(p.user_id, p.level_id).where(*of_user(p.user_id, user_id)),
+        select(live.c.user_id, live.c.level_id),
+    ).subquery()
     xp = func.coalesce(live.c.xp, 0)
     completions = func.coalesce(live.c.completions, 0)
     rows = connection.execute(

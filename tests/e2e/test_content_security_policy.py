@@ -11,8 +11,17 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import is_csp_violation
 from tests.e2e.play import start_level
 
-PLAYER_PAGES = ["/levels", "/play/1", "/progress", "/account", "/account/password", "/"]
-ANONYMOUS_PAGES = ["/", "/login", "/register"]
+PLAYER_PAGES = [
+    "/levels",
+    "/play/1",
+    "/progress",
+    "/leaderboard",
+    "/leaderboard?period=week",
+    "/account",
+    "/account/password",
+    "/",
+]
+ANONYMOUS_PAGES = ["/", "/login", "/register", "/leaderboard"]
 
 INLINE_SCRIPT = """() => {
   const script = document.createElement('script');

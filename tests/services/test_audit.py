@@ -4,7 +4,7 @@ on the player it belongs to."""
 import uuid
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from app.extensions import db
 from app.models import User
@@ -48,9 +48,14 @@ def corrupt(app, statement, **params):
         db.session.commit()
 
 
-def verify(app):
+def verify(app, user_id=None):
     with app.app_context():
-        return audit.verify_ledger()
+        return audit.verify_ledger(user_id)
+
+
+def user_id_of(app, username):
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.username == username))
 
 
 def total_xp(app, user_id):
@@ -255,3 +260,53 @@ def test_two_live_completions_with_one_event_id_are_reported(
         and p.detail.startswith(f"2 non-revoked completions (ids {completion_id} to ")
         for p in problems
     ), problems
+
+
+@pytest.mark.parametrize(("statement", "invariant", "detail"), CORRUPTIONS)
+def test_checking_one_user_reports_only_that_users_corruption(
+    app, played, statement, invariant, detail
+):
+    corrupt(app, statement, user=played.id)
+    bystander = verify(app, user_id_of(app, "bystander"))
+    assert bystander.problems == []
+    assert (bystander.users_checked, bystander.entries_checked) == (1, 3)
+    mine = verify(app, played.id)
+    assert {p.user_id for p in mine.problems} == {played.id}
+    assert any(p.invariant == invariant and detail in p.detail for p in mine.problems), mine
+    assert mine.usernames == {played.id: "player1"}
+
+
+def test_one_users_report_counts_that_user_and_their_entries(app, played):
+    report = verify(app, played.id)
+    assert report.is_clean
+    assert (report.users_checked, report.entries_checked) == (1, 3)
+
+
+def test_checking_one_user_filters_every_statement_on_that_user(app, played):
+    """Each check narrows its own SQL, so a large ledger is not read to report one player. The id
+    is one no constant of the checks could be mistaken for."""
+    absent_user = 987_654
+    corrupt(app, "UPDATE users SET total_xp = total_xp + 1 WHERE id = :user", user=played.id)
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            statements.append((statement, list(values)))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            report = audit.verify_ledger(absent_user)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    assert (report.problems, report.users_checked, report.entries_checked) == ([], 0, 0)
+    # The counts, then one statement per check; usernames are read only when there are problems.
+    assert len(statements) == 8, statements
+    assert all(absent_user in values for _, values in statements), statements
+
+
+def test_the_report_names_the_users_its_problems_are_pinned_on(app, played):
+    corrupt(app, "UPDATE users SET total_xp = total_xp + 1 WHERE id = :user", user=played.id)
+    report = verify(app)
+    assert report.usernames == {played.id: "player1"}
