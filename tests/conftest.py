@@ -15,7 +15,7 @@ from app import create_app
 from app.errors import AppError
 from app.extensions import db, limiter
 from config import normalize_database_url
-from tests import factories
+from tests import factories, outages
 
 POSTGRES_URL = normalize_database_url(os.environ.get("TEST_DATABASE_URL", ""))
 
@@ -158,3 +158,24 @@ def config_override(app):
 
     yield override
     app.config.update(saved)
+
+
+@pytest.fixture()
+def build_app(app):
+    """build_app(url, **settings): an app of the test's own, closed after the test."""
+    built = []
+
+    def build(url, **overrides):
+        built.append(outages.app_on(url, **overrides))
+        return built[-1]
+
+    yield build
+    for own in built:
+        outages.dispose(own, app)
+
+
+@pytest.fixture()
+def outage(app, tmp_path):
+    """The shared app's database cut off for the test (see tests/outages.py)."""
+    with outages.database_outage(app, tmp_path) as outage:
+        yield outage

@@ -17,9 +17,6 @@ from tests import factories
 from tests.outages import (
     ANSWER_BOUND_SECONDS,
     REDIS_DB,
-    app_on,
-    database_outage,
-    dispose,
     relay_to_redis,
     sample,
     timed,
@@ -50,26 +47,6 @@ def assert_layout_page(response, status: int) -> str:
     assert '<nav class="navbar' in page and "CyberQuest" in page
     assert "Traceback" not in page and "Internal Server Error" not in page
     return page
-
-
-@pytest.fixture()
-def build_app(app):
-    """build_app(url, **settings): an app of the test's own, closed after the test."""
-    built = []
-
-    def build(url, **overrides):
-        built.append(app_on(url, **overrides))
-        return built[-1]
-
-    yield build
-    for own in built:
-        dispose(own, app)
-
-
-@pytest.fixture()
-def outage(app, tmp_path):
-    with database_outage(app, tmp_path) as outage:
-        yield outage
 
 
 def seed(own):

@@ -22,9 +22,6 @@ from tests.conftest import backend_name
 from tests.outages import (
     ANSWER_BOUND_SECONDS,
     REDIS_DB,
-    app_on,
-    database_outage,
-    dispose,
     relay_to_redis,
     timed,
 )
@@ -35,20 +32,6 @@ MIGRATIONS_HEAD = ScriptDirectory(str(REPO_ROOT / "migrations")).get_current_hea
 READY = {"database": "ok", "migrations": "ok", "redis": "not_used"}
 READ_ONLY_VERBS = {"SELECT", "SET", "SHOW", "PRAGMA"}
 OLD_SCHEMA = "readiness_old_revision"  # PostgreSQL: the test's own schema in the test database
-
-
-@pytest.fixture()
-def build_app(app):
-    """build_app(url, **settings): an app of the test's own, closed after the test."""
-    built = []
-
-    def build(url, **overrides):
-        built.append(app_on(url, **overrides))
-        return built[-1]
-
-    yield build
-    for own in built:
-        dispose(own, app)
 
 
 @pytest.fixture()
@@ -186,12 +169,6 @@ def test_readyz_is_ready_once_the_migrations_reach_the_head(database_at):
     with own.app_context():
         upgrade()
     assert own.test_client().get("/readyz").status_code == 200
-
-
-@pytest.fixture()
-def outage(app, tmp_path):
-    with database_outage(app, tmp_path) as outage:
-        yield outage
 
 
 def ask_ready(client):

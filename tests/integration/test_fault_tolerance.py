@@ -9,7 +9,6 @@ import os
 import random
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -21,15 +20,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.integration.conftest import (
-    REPO_ROOT,
-    SERVER_START_TIMEOUT,
-    free_loopback_ports,
-    server_environment,
-    start_server,
-    stop_server,
-    wait_until_ready,
-)
+from tests.integration.conftest import REPO_ROOT, running_server
 
 pytestmark = pytest.mark.postgres_only
 
@@ -146,19 +137,12 @@ def cause_trouble(server, tally: Tally, done: threading.Event) -> None:
 
 @pytest.fixture()
 def chaos_server(app):
-    env = server_environment() | {
-        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{REDIS_DB}",
+    limits = {
         "COMPLETION_RATE_LIMIT": "100000/minute",
         "COMPLETION_ADDRESS_RATE_LIMIT": "100000/minute",
     }
-    log_dir = Path(tempfile.mkdtemp(prefix="cyberquest-chaos-"))
-    [port] = free_loopback_ports(1)
-    server = start_server(port, log_dir, env, workers=WORKERS)
-    try:
-        wait_until_ready(server, time.monotonic() + SERVER_START_TIMEOUT)
+    with running_server(env=limits, workers=WORKERS, redis_db=REDIS_DB) as server:
         yield server
-    finally:
-        stop_server(server)
 
 
 def stored_completions(app, user_ids: list[int]) -> Counter:
