@@ -4,6 +4,7 @@ Afterwards every event is recorded exactly once and the ledger verifies clean.""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -74,7 +75,8 @@ def send_until_answered(server, player, body, tally: Tally, deadline: float) -> 
         try:
             answer = server.request("POST", "/api/levels/complete", body, player.headers)
             outcome = str(answer.status)
-        except OSError as error:  # refused, reset, or cut off by a killed worker
+        # Refused, reset, or cut off by a killed worker, possibly half-way through the body.
+        except (OSError, http.client.HTTPException) as error:
             answer, outcome = None, type(error).__name__
         tally.note(outcome, retry=retry)
         if answer is not None and answer.status == 200:
