@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from app.routing import CONVERTERS
     from app.views import (
         account_views,
+        admin_views,
         auth_views,
         leaderboard_views,
         levels_views,
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(play_views.bp)
     app.register_blueprint(progress_views.bp)
     app.register_blueprint(leaderboard_views.bp)
+    app.register_blueprint(admin_views.bp)
     app.context_processor(player_context)
 
 

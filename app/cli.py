@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import asdict, fields
-from datetime import UTC
+from datetime import UTC, timedelta
 from functools import wraps
 from typing import Any
 
@@ -16,15 +16,29 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.errors import AppError
-from app.services import accounts, admin, audit, export, levels, rollout, sessions, tokens
+from app.models.types import utcnow
+from app.services import (
+    accounts,
+    admin,
+    archive,
+    audit,
+    export,
+    leaderboard,
+    levels,
+    rollout,
+    sessions,
+    tokens,
+)
 
 users_cli = AppGroup("users", help="Manage players and operators.")
 tokens_cli = AppGroup("tokens", help="Issue and revoke API tokens.")
 levels_cli = AppGroup("levels", help="Manage the level catalog.")
 xp_cli = AppGroup(
-    "xp", help="Verify and export the XP ledger; adjust a total; revoke a completion."
+    "xp",
+    help="Verify, export and archive the XP ledger; adjust a total; revoke or reset completions.",
 )
 tracking_cli = AppGroup("tracking", help="The server-side tracking flag and its rollout.")
+leaderboard_cli = AppGroup("leaderboard", help="The totals the leaderboards read.")
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@cyberquest.local"
@@ -227,6 +241,65 @@ def revoke_completion(completion_id: int, note: str) -> None:
     )
 
 
+@xp_cli.command("reset")
+@click.argument("user")
+@click.option("--note", required=True, help="Why; kept in every reversal entry.")
+@one_line_errors
+def reset_user(user: str, note: str) -> None:
+    """Revoke every standing completion of USER (a user name or email) in one transaction."""
+    found = accounts.find_user(user)
+    username = found.username
+    result = admin.reset_user(found.id, note)
+    click.echo(
+        f"reset {username}: revoked {result.revoked_completions} completions, reversed "
+        f"{result.reversed_xp} XP; new total {result.new_total_xp} XP"
+    )
+
+
+@xp_cli.command("archive")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=0),
+    required=True,
+    help="Move entries recorded more than DAYS days ago (0: everything recorded before now).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, archive.MAX_BATCH_SIZE),
+    default=archive.DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Entries moved per transaction.",
+)
+def archive_ledger(days: int, batch_size: int) -> None:
+    """Move old ledger entries to xp_history_archive, a batch per transaction; safe to stop and
+    run again. Totals and `flask xp verify` are unchanged by it."""
+    cutoff = utcnow() - timedelta(days=days)
+
+    def report(number: int, moved: int) -> None:
+        click.echo(f"batch {number}: moved {moved} entries")
+
+    run = archive.archive_older_than(cutoff, batch_size, on_batch=report)
+    click.echo(
+        f"archived {run.moved} entries recorded before {run.cutoff.isoformat()} "
+        f"in {run.batches} batches"
+    )
+
+
+@leaderboard_cli.command("rebuild")
+def rebuild_leaderboard() -> None:
+    """Recompute the boards' totals from the ledger (after a LEADERBOARD_TIMEZONE change, or
+    when `flask xp verify` reports invariant 6)."""
+    written = leaderboard.rebuild_leaderboard_totals()
+    click.echo("leaderboard totals rebuilt: " + ", ".join(f"{p} {n}" for p, n in written.items()))
+
+
+@leaderboard_cli.command("prune")
+def prune_leaderboard() -> None:
+    """Delete the totals of weeks and months that have ended (no board reads them)."""
+    click.echo(f"pruned {leaderboard.prune_leaderboard_totals()} totals of ended periods")
+
+
 @tracking_cli.command("status")
 def tracking_status() -> None:
     """Print the flag, the rollout percentage and how many users are in the cohort."""
@@ -243,5 +316,5 @@ def tracking_status() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, tokens_cli, levels_cli, xp_cli, tracking_cli):
+    for group in (users_cli, tokens_cli, levels_cli, xp_cli, leaderboard_cli, tracking_cli):
         app.cli.add_command(group)

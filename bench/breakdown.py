@@ -262,12 +262,20 @@ def main() -> int:
         raise SystemExit(f"need {need} tokens, have {have}; lower --n or --rounds")
     admin = sa.create_engine(f"{PG}/cq_bench", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text("TRUNCATE level_completions, xp_history, user_level_progress"))
+        # Past the ledger's append-only triggers the documented way (docs/architecture.md).
+        conn.execute(
+            sa.text(
+                "BEGIN; INSERT INTO ledger_unlocks (purpose) VALUES ('benchmark reset'); "
+                "TRUNCATE level_completions, xp_history, user_level_progress, "
+                "leaderboard_totals; "
+                "DELETE FROM ledger_unlocks; COMMIT"
+            )
+        )
         conn.execute(sa.text("UPDATE users SET total_xp = 0 WHERE total_xp <> 0"))
         conn.execute(
             sa.text(
                 "VACUUM ANALYZE users, api_tokens, level_completions, xp_history,"
-                " user_level_progress"
+                " user_level_progress, leaderboard_totals"
             )
         )
     admin.dispose()

@@ -8,13 +8,19 @@ It drops and re-creates the PostgreSQL database cq_bench_leaderboard on that ser
 touches another one), migrates it and fills it in SQL with generate_series: the ledger spread
 over a year in id order, ending a month from now so that this week and month are full; a few
 players far more active than most; totals are the sums of their deltas (balances are not kept).
-Then it reads each board warm through the service, in-process inside an app context, and prints
-the median and p99 of the reads and the EXPLAIN (ANALYZE, BUFFERS) plan of each statement.
+The seeding bypasses the ledger's write path, so the leaderboard totals are then rebuilt from
+that ledger by the service's own rebuild (what the boards read: all time, this week and this
+month), and the database vacuumed. Then it reads each board warm through the service,
+in-process inside an app context, the viewer three quarters of the way down the board, and
+prints the EXPLAIN (ANALYZE, BUFFERS) plan of each statement and the median and p99 of the
+reads; then again after --writes entries appended through the ledger's write path (which it
+times), with no vacuum in between.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import time
@@ -28,7 +34,14 @@ from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.services.leaderboard import PERIODS, leaderboard  # noqa: E402
+from app.models.types import utcnow  # noqa: E402
+from app.services import ledger  # noqa: E402
+from app.services.leaderboard import (  # noqa: E402
+    PERIODS,
+    leaderboard,
+    period_starts,
+    rebuild_leaderboard_totals,
+)
 from config import normalize_database_url  # noqa: E402
 
 DATABASE = "cq_bench_leaderboard"
@@ -37,6 +50,7 @@ HISTORY_ROWS = 2_000_000
 READS = 50
 WARMUP_READS = 5
 LIMIT = 10
+CHURN_WRITES = 10_000
 
 SEED_USERS = """
 INSERT INTO users (id, username, email, password_hash)
@@ -59,15 +73,15 @@ WHERE users.id = sums.user_id
 """
 
 
-def recreate_database(server_url: str) -> str:
-    """Drop and create the benchmark's own database; return its URL."""
+def recreate_database(server_url: str, database: str = DATABASE) -> str:
+    """Drop and create a benchmark's own database (this one's by default); return its URL."""
     server = sa.engine.make_url(normalize_database_url(server_url)).set(database="postgres")
     engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
     engine.dispose()
-    return server.set(database=DATABASE).render_as_string(hide_password=False)
+    return server.set(database=database).render_as_string(hide_password=False)
 
 
 def seed(url: str) -> None:
@@ -78,21 +92,60 @@ def seed(url: str) -> None:
         connection.execute(sa.text("SELECT setval('users_id_seq', :users)"), {"users": USERS})
         connection.execute(sa.text(SEED_HISTORY), {"users": USERS, "rows": HISTORY_ROWS})
         connection.execute(sa.text(SEED_TOTALS))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(sa.text("VACUUM ANALYZE"))  # index-only scans need the visibility map
-    engine.dispose()
     print(
         f"seeded {USERS:,} users and {HISTORY_ROWS:,} ledger rows in "
         f"{time.perf_counter() - started:.1f} s"
     )
+    engine.dispose()
 
 
-def a_mid_table_viewer() -> int:
-    """A player ranked about halfway, so that `me` costs what it costs most players."""
-    return db.session.execute(
-        sa.text("SELECT id FROM users WHERE total_xp > 0 ORDER BY total_xp OFFSET :n LIMIT 1"),
-        {"n": USERS // 4},
-    ).scalar_one()
+def rebuild_totals() -> None:
+    """Fill leaderboard_totals from the seeded ledger (inside an app context)."""
+    started = time.perf_counter()
+    rows = rebuild_leaderboard_totals()
+    counts = ", ".join(f"{period} {count:,}" for period, count in rows.items())
+    print(
+        f"rebuilt the leaderboard totals ({counts} rows) in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def vacuum(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM ANALYZE"))  # index-only scans need the visibility map
+    engine.dispose()
+
+
+def viewers() -> dict[str, int]:
+    """Per board, a player three quarters of the way down it: `me` counts the players ahead,
+    so this is what it costs most players and more than it costs the top."""
+    starts = period_starts(utcnow())
+    return {
+        period: db.session.execute(
+            sa.text(
+                "SELECT user_id FROM leaderboard_totals WHERE period = :period"
+                " AND starts_at = :starts_at AND xp > 0 ORDER BY xp, last_entry_id DESC"
+                " OFFSET (SELECT count(*) / 4 FROM leaderboard_totals"
+                "  WHERE period = :period AND starts_at = :starts_at AND xp > 0) LIMIT 1"
+            ),
+            {"period": period, "starts_at": starts[period]},
+        ).scalar_one()
+        for period in PERIODS
+    }
+
+
+def churn(writes: int) -> None:
+    """Append `writes` ledger entries through the write path, players drawn as the seed drew
+    them, each in its own transaction: the totals' pages are then no longer all-visible, as
+    between two autovacuums of a busy table."""
+    started = time.perf_counter()
+    for _ in range(writes):
+        user_id = 1 + int(USERS * random.random() ** 2)
+        ledger.lock_user(user_id)
+        ledger.append_entry(user_id, random.randint(1, 100), "level_completion", now=utcnow())
+        db.session.commit()
+    elapsed = time.perf_counter() - started
+    print(f"appended {writes:,} entries in {elapsed:.1f} s ({elapsed / writes * 1000:.2f} ms each)")
 
 
 def time_reads(period: str, viewer_id: int) -> list[float]:
@@ -129,6 +182,21 @@ def explain(period: str, viewer_id: int) -> None:
     db.session.rollback()
 
 
+def measure(title: str) -> None:
+    """Print the plans of one read of each board, then the figures of warm reads."""
+    readers = viewers()
+    figures = {period: time_reads(period, readers[period]) for period in PERIODS}
+    for period in PERIODS:
+        print(f"----- {title}, {period}: plans -----")
+        explain(period, readers[period])
+    for period, timings in figures.items():
+        p99 = statistics.quantiles(timings, n=100)[98]
+        print(
+            f"{title}: {period:>5}: median {statistics.median(timings):6.2f} ms   "
+            f"p99 {p99:6.2f} ms   ({READS} warm reads, limit {LIMIT}, with me)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -136,23 +204,22 @@ def main() -> None:
         default="postgresql://postgres@127.0.0.1:5432",
         help=f"the PostgreSQL server; its database {DATABASE} is dropped and re-created",
     )
-    url = recreate_database(parser.parse_args().server_url)
+    parser.add_argument(
+        "--writes", type=int, default=CHURN_WRITES, help="entries appended before the second read"
+    )
+    arguments = parser.parse_args()
+    url = recreate_database(arguments.server_url)
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
     seed(url)
     with app.app_context():
-        viewer_id = a_mid_table_viewer()
-        figures = {period: time_reads(period, viewer_id) for period in PERIODS}
-        for period in PERIODS:
-            print(f"----- {period}: plans -----")
-            explain(period, viewer_id)
-        for period, timings in figures.items():
-            p99 = statistics.quantiles(timings, n=100)[98]
-            print(
-                f"{period:>5}: median {statistics.median(timings):6.2f} ms   "
-                f"p99 {p99:6.2f} ms   ({READS} warm reads, limit {LIMIT}, with me)"
-            )
+        rebuild_totals()
+    vacuum(url)
+    with app.app_context():
+        measure("vacuumed")
+        churn(arguments.writes)
+        measure(f"after {arguments.writes:,} writes")
         db.engine.dispose()
 
 

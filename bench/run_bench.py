@@ -57,7 +57,13 @@ except ImportError:
 HZ = os.sysconf("SC_CLK_TCK")
 PRODUCT_DB = "cq_bench"
 BASELINE_DB = "cq_bench_baseline"
-WRITE_TABLES = "level_completions, xp_history, user_level_progress"
+WRITE_TABLES = "level_completions, xp_history, user_level_progress, leaderboard_totals"
+# The ledger's tables are append-only (docs/architecture.md): emptying them between rounds takes
+# the documented unlock, inside the one transaction that truncates them.
+LEDGER_RESET = (
+    "BEGIN; INSERT INTO ledger_unlocks (purpose) VALUES ('benchmark reset'); "
+    f"TRUNCATE {WRITE_TABLES} RESTART IDENTITY; DELETE FROM ledger_unlocks; COMMIT"
+)
 EVENT_ID = re.compile(r"^([0-9a-f]{8})-0000-4000-8000-([0-9a-f]{12})$")
 
 
@@ -264,7 +270,7 @@ def reset_product(engine: sa.Engine, fresh_tokens: bool) -> None:
     execute_all(
         engine,
         [
-            f"TRUNCATE {WRITE_TABLES} RESTART IDENTITY",
+            LEDGER_RESET,
             "UPDATE users SET total_xp = 0 WHERE total_xp <> 0",
             f"VACUUM ANALYZE users, {WRITE_TABLES}",
             token_statement(fresh_tokens),

@@ -6,12 +6,6 @@ from app.services import accounts
 from tests import factories
 
 
-@pytest.fixture()
-def cli(app):
-    runner = app.test_cli_runner()
-    return lambda *args: runner.invoke(args=list(args))
-
-
 def test_users_create_makes_a_player_who_can_sign_in(cli, client):
     result = cli(
         "users",

@@ -1,4 +1,5 @@
-"""`flask xp verify|adjust|revoke|export`: what an operator types and reads, and the exit status."""
+"""`flask xp verify|adjust|revoke|reset|export`: what an operator types and reads, and the exit
+status."""
 
 import csv
 import io
@@ -13,12 +14,6 @@ from app.models import LevelCompletion, XPHistory
 from tests import factories
 
 BODY = {"level_id": 1, "score": 850, "time_spent": 120, "metadata": {"hints_used": 0}}
-
-
-@pytest.fixture()
-def cli(app):
-    runner = app.test_cli_runner()
-    return lambda *args: runner.invoke(args=list(args))
 
 
 def complete(client, **changes):
@@ -111,6 +106,33 @@ def test_revoke_reverses_the_completion_and_prints_the_new_total(app, cli, level
     assert cli("xp", "verify").exit_code == 0
 
 
+def test_revoke_after_a_penalty_takes_back_the_whole_award_below_zero(cli, levels, player_client):
+    recorded = complete(player_client)
+    assert cli("xp", "adjust", "player1", "-10", "--note", "penalty").exit_code == 0
+    result = cli("xp", "revoke", str(recorded["completion_id"]), "--note", "shared account")
+    assert one_line(result) == (
+        f"revoked completion {recorded['completion_id']}: "
+        f"reversed {recorded['awarded_xp']} XP; new total -10 XP"
+    )
+    assert cli("xp", "verify").exit_code == 0
+
+
+def test_reset_revokes_every_completion_and_prints_what_is_left(cli, levels, player_client):
+    first = complete(player_client)
+    second = complete(player_client, level_id=2)
+    assert cli("xp", "adjust", "player1", "12", "--note", "prize").exit_code == 0
+    result = cli("xp", "reset", "PLAYER1", "--note", "season restart")
+    assert result.exit_code == 0, result.output
+    assert one_line(result) == (
+        "reset player1: revoked 2 completions, reversed "
+        f"{first['awarded_xp'] + second['awarded_xp']} XP; new total 12 XP"
+    )
+    assert total_xp(player_client) == 12
+    again = cli("xp", "reset", "player1", "--note", "again")
+    assert one_line(again) == "reset player1: revoked 0 completions, reversed 0 XP; new total 12 XP"
+    assert cli("xp", "verify").exit_code == 0
+
+
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
@@ -122,6 +144,8 @@ def test_revoke_reverses_the_completion_and_prints_the_new_total(app, cli, level
         (["xp", "adjust", "player1", "10", "--note", "  "], "note: Say why"),
         (["xp", "revoke", "4242", "--note", "x"], "No completion with id 4242"),
         (["xp", "revoke", "1", "--note", ""], "note: Say why"),
+        (["xp", "reset", "nobody", "--note", "x"], "No user named 'nobody'"),
+        (["xp", "reset", "player1", "--note", " "], "note: Say why"),
         (["xp", "verify", "--user", "nobody"], "No user named 'nobody'"),
         (["xp", "verify", "--user", "nobody", "--json"], "No user named 'nobody'"),
         (["xp", "export", "nobody"], "No user named 'nobody'"),

@@ -1,4 +1,4 @@
-"""Operator routes: adjust a player's XP, revoke a completion (admins only)."""
+"""Operator routes: adjust a player's XP, revoke a completion, reset a player (admins only)."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -11,6 +11,8 @@ from app.api.parsing import json_body, load
 from app.errors import Forbidden
 from app.schemas.admin import (
     AdjustmentResultSchema,
+    ResetResultSchema,
+    ResetSchema,
     RevocationResultSchema,
     RevocationSchema,
     XPAdjustmentSchema,
@@ -21,6 +23,8 @@ adjustment_schema = XPAdjustmentSchema()
 adjustment_result_schema = AdjustmentResultSchema()
 revocation_schema = RevocationSchema()
 revocation_result_schema = RevocationResultSchema()
+reset_schema = ResetSchema()
+reset_result_schema = ResetResultSchema()
 
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,3 +54,11 @@ def revoke_completion(completion_id: int):
     data = load(revocation_schema, json_body())
     result = admin.revoke_completion(completion_id, data["note"], actor_id=current_user.id)
     return revocation_result_schema.dump(result)
+
+
+@api.post("/admin/users/<id:user_id>/reset")
+@admin_required
+def reset_user(user_id: int):
+    data = load(reset_schema, json_body())
+    result = admin.reset_user(user_id, data["note"], actor_id=current_user.id)
+    return reset_result_schema.dump(result)

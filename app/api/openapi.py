@@ -11,6 +11,8 @@ from flask import current_app
 from app.api import api
 from app.schemas.admin import (
     AdjustmentResultSchema,
+    ResetResultSchema,
+    ResetSchema,
     RevocationResultSchema,
     RevocationSchema,
     XPAdjustmentSchema,
@@ -23,6 +25,24 @@ from app.schemas.progress import HistoryPageSchema, HistoryQuerySchema, Progress
 from app.schemas.tokens import IssuedTokenSchema, TokenCreateSchema, TokenSchema
 
 SIGNED_IN = [{"bearerAuth": []}, {"sessionCookie": []}]
+# Public routes answer anyone, and say more to a signed-in caller (§6).
+SIGN_IN_OPTIONAL = [{}, *SIGNED_IN]
+
+# Every operation has one of these tags and an operationId: a generated client groups its
+# functions by tag and names each after the operationId (§6). The ids are camelCase, chosen
+# here by hand rather than taken from the view functions, so renaming a function in app/api
+# never renames a client's call.
+TAGS = [
+    {"name": "levels", "description": "The level catalog, and recording a completed level."},
+    {"name": "progress", "description": "The caller's own progress and XP ledger."},
+    {"name": "leaderboard", "description": "Players ranked by XP, derived from the ledger."},
+    {"name": "tokens", "description": "Bearer tokens for API clients."},
+    {
+        "name": "admin",
+        "description": "Operators' corrections (is_admin only): adjust, revoke, reset.",
+    },
+    {"name": "meta", "description": "This document."},
+]
 
 ERROR_STATUSES = {
     400: "The body or query is not valid.",
@@ -72,12 +92,17 @@ WRITE = (400, 401, 403, 413, 415, *COMMON)
 OPERATIONS: dict[str, dict[str, Any]] = {
     "/api/levels": {
         "get": {
+            "operationId": "listLevels",
+            "tags": ["levels"],
+            "security": SIGN_IN_OPTIONAL,
             "summary": "The level catalog, with the caller's standing when signed in.",
             "responses": ok(LevelListSchema, "Levels in catalog order.") | errors(*COMMON),
         }
     },
     "/api/levels/complete": {
         "post": {
+            "operationId": "recordCompletion",
+            "tags": ["levels"],
             "summary": "Record a completed level once and award its XP.",
             "description": (
                 "XP is computed by the server. Retrying with the same client_event_id returns "
@@ -103,6 +128,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     },
     "/api/levels/progress": {
         "get": {
+            "operationId": "getProgress",
+            "tags": ["progress"],
             "summary": "The caller's total XP, per-level standing and per-category summaries.",
             "security": SIGNED_IN,
             "responses": ok(ProgressSchema, "Progress.") | errors(401, *COMMON),
@@ -110,6 +137,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     },
     "/api/xp/history": {
         "get": {
+            "operationId": "getXpHistory",
+            "tags": ["progress"],
             "summary": "The caller's XP ledger, newest first, paginated by id.",
             "security": SIGNED_IN,
             "parameters": [{"in": "query", "schema": HistoryQuerySchema}],
@@ -118,6 +147,9 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     },
     "/api/leaderboard": {
         "get": {
+            "operationId": "getLeaderboard",
+            "tags": ["leaderboard"],
+            "security": SIGN_IN_OPTIONAL,
             "summary": "Players ranked by XP in a period, and the caller's own rank.",
             "description": (
                 "Ties share a rank and are listed by who reached that XP first. Players without "
@@ -129,6 +161,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     },
     "/api/tokens": {
         "get": {
+            "operationId": "listTokens",
+            "tags": ["tokens"],
             "summary": "The caller's API tokens (never their secrets).",
             "security": SIGNED_IN,
             "responses": ok(
@@ -138,6 +172,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             | errors(401, *COMMON),
         },
         "post": {
+            "operationId": "createToken",
+            "tags": ["tokens"],
             "summary": "Issue a bearer token; its secret is shown this once.",
             "security": SIGNED_IN,
             "requestBody": json_body(TokenCreateSchema),
@@ -146,6 +182,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     },
     "/api/tokens/{token_id}": {
         "delete": {
+            "operationId": "revokeToken",
+            "tags": ["tokens"],
             "summary": "Revoke one of the caller's tokens.",
             "security": SIGNED_IN,
             "parameters": [path_id("token_id")],
@@ -161,6 +199,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     },
     "/api/admin/users/{user_id}/xp-adjustments": {
         "post": {
+            "operationId": "adjustUserXp",
+            "tags": ["admin"],
             "summary": "Admin only: add or take away XP as a manual_adjustment ledger entry.",
             "security": SIGNED_IN,
             "parameters": [path_id("user_id")],
@@ -171,6 +211,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     },
     "/api/admin/completions/{completion_id}/revoke": {
         "post": {
+            "operationId": "revokeCompletion",
+            "tags": ["admin"],
             "summary": "Admin only: revoke a completion; its XP is reversed by a ledger entry.",
             "security": SIGNED_IN,
             "parameters": [path_id("completion_id", bits=64)],
@@ -179,6 +221,31 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 RevocationResultSchema, "The reversal (entry is null when nothing was reversed)."
             )
             | errors(*WRITE, 404, 409),
+        }
+    },
+    "/api/admin/users/{user_id}/reset": {
+        "post": {
+            "operationId": "resetUser",
+            "tags": ["admin"],
+            "summary": "Admin only: revoke every standing completion of a player at once.",
+            "description": (
+                "One transaction: each completion's XP is reversed by a ledger entry, and the "
+                "player keeps what their adjustments add up to."
+            ),
+            "security": SIGNED_IN,
+            "parameters": [path_id("user_id")],
+            "requestBody": json_body(ResetSchema),
+            "responses": ok(ResetResultSchema, "What the reset revoked and the new total.")
+            | errors(*WRITE, 404),
+        }
+    },
+    "/api/openapi.json": {
+        "get": {
+            "operationId": "getOpenapiDocument",
+            "tags": ["meta"],
+            "summary": "This OpenAPI 3 document.",
+            "security": SIGN_IN_OPTIONAL,
+            "responses": ok({"type": "object"}, "The document.") | errors(*COMMON),
         }
     },
 }
@@ -190,6 +257,7 @@ def build_spec() -> dict[str, Any]:
         version="1.0.0",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
+        tags=TAGS,
         info={
             "description": (
                 "Level completions recorded exactly once, XP computed by the server, and an "

@@ -1,17 +1,28 @@
 """SQLAlchemy models; importing this package registers every table on db.metadata."""
 
+from app.models.leaderboard import LeaderboardTotal
 from app.models.level import Level
-from app.models.progress import LEDGER_REASONS, LevelCompletion, UserLevelProgress, XPHistory
+from app.models.progress import (
+    LEDGER_REASONS,
+    LedgerUnlock,
+    LevelCompletion,
+    UserLevelProgress,
+    XPHistory,
+    XPHistoryArchive,
+)
 from app.models.session import UserSession
 from app.models.user import ApiToken, User
 
 __all__ = [
     "LEDGER_REASONS",
     "ApiToken",
+    "LeaderboardTotal",
+    "LedgerUnlock",
     "Level",
     "LevelCompletion",
     "User",
     "UserLevelProgress",
     "UserSession",
     "XPHistory",
+    "XPHistoryArchive",
 ]

@@ -78,12 +78,14 @@ class XPHistory(db.Model):
         Index("ix_xp_history_user_id_id", "user_id", "id"),
         # Weekly and monthly leaderboards: the period's entries read from the index alone.
         Index("ix_xp_history_created_at_user_id_delta_id", "created_at", "user_id", "delta", "id"),
-        CheckConstraint("balance_after >= 0", name="balance_not_negative"),
         CheckConstraint("delta <> 0", name="delta_not_zero"),
         CheckConstraint(
             "reason IN ('level_completion', 'manual_adjustment', 'completion_revoked')",
             name="known_reason",
         ),
+        # Ids are never reused, even once every row has been archived: SQLite would otherwise
+        # hand out max(id) + 1 again, and ids are unique across xp_history and its archive.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -94,6 +96,39 @@ class XPHistory(db.Model):
     balance_after: Mapped[int] = mapped_column(Integer)
     extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+
+
+class XPHistoryArchive(db.Model):
+    """Ledger entries moved out of xp_history by `flask xp archive`, unchanged but for when they
+    were moved (docs/operations.md, "Retention"). Together the two tables are the whole ledger."""
+
+    __tablename__ = "xp_history_archive"
+    __table_args__ = (
+        Index("ix_xp_history_archive_user_id_id", "user_id", "id"),
+        Index("ix_xp_history_archive_created_at", "created_at"),
+    )
+
+    # The id the entry had in xp_history: ids stay unique across both tables.
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    delta: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))
+    reference_id: Mapped[int | None] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(Integer)
+    extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    archived_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+
+
+class LedgerUnlock(db.Model):
+    """While a transaction holds a row here, the append-only triggers let it move or delete
+    ledger rows: archival does, and nothing else in the product (app/services/append_only.py).
+    The row is deleted before that transaction commits, so no other one ever sees it."""
+
+    __tablename__ = "ledger_unlocks"
+
+    purpose: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unlocked_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 class UserLevelProgress(db.Model):

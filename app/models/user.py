@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, false, func
+from sqlalchemy import ForeignKey, Index, Integer, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -15,7 +15,6 @@ from app.models.types import UTCDateTime
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("total_xp >= 0", name="total_xp_not_negative"),
         # The all-time leaderboard: its top players, and how many are ahead of a player.
         Index("ix_users_total_xp", "total_xp"),
     )

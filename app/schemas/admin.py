@@ -1,4 +1,4 @@
-"""Admin API requests and responses: XP adjustments and completion revocations."""
+"""Admin API requests and responses: XP adjustments, completion revocations and resets."""
 
 from marshmallow import Schema, fields, validate
 
@@ -22,12 +22,16 @@ class XPAdjustmentSchema(Schema):
             validate.Range(min=-MAX_ADJUSTMENT, max=MAX_ADJUSTMENT),
             validate.NoneOf([0], error="An adjustment of 0 changes nothing."),
         ],
-        metadata={"description": "XP to add (negative to take away); never below a total of 0."},
+        metadata={"description": "XP to add, or negative to take away (never below a total of 0)."},
     )
     note = note_field()
 
 
 class RevocationSchema(Schema):
+    note = note_field()
+
+
+class ResetSchema(Schema):
     note = note_field()
 
 
@@ -43,3 +47,15 @@ class RevocationResultSchema(Schema):
     reversed_xp = fields.Integer()
     new_total_xp = fields.Integer()
     entry = fields.Nested(HistoryEntrySchema, allow_none=True)
+
+
+class ResetResultSchema(Schema):
+    success = fields.Constant(True)
+    user_id = fields.Integer()
+    revoked_completions = fields.Integer(
+        metadata={"description": "How many standing completions were revoked."}
+    )
+    reversed_xp = fields.Integer(metadata={"description": "XP the revocations took back."})
+    new_total_xp = fields.Integer(
+        metadata={"description": "What the player's adjustments add up to (may be below 0)."}
+    )

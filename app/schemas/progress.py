@@ -53,7 +53,22 @@ class HistoryEntrySchema(Schema):
     created_at = fields.DateTime()
 
 
+class ArchivedSummarySchema(Schema):
+    entries = fields.Integer(metadata={"description": "Entries moved to the archive."})
+    xp = fields.Integer(metadata={"description": "The XP those entries add up to."})
+
+
 class HistoryPageSchema(Schema):
     items = fields.List(fields.Nested(HistoryEntrySchema))
     next = fields.Integer(allow_none=True)
     has_more = fields.Boolean()
+    archived = fields.Nested(
+        ArchivedSummarySchema,
+        allow_none=True,
+        metadata={
+            "description": (
+                "The player's archived entries, older than every entry listed; with them the "
+                "ledger adds up to total_xp. Null when nothing is archived."
+            )
+        },
+    )

@@ -1,6 +1,9 @@
-"""Operator changes to the ledger: manual XP adjustments and completion revocations.
+"""Operator changes to the ledger: manual XP adjustments, completion revocations and resets.
 
-Both append entries (never update or delete one), under the user's lock, in one transaction.
+Each appends entries (never updates or deletes one), under the user's lock, in one transaction.
+Corrections never cancel one another (docs/architecture.md, invariant 5): a revocation takes back
+exactly what its completion awarded, however the total moved since, so a balance may go below 0
+and later awards raise it again. An adjustment is the one change refused below 0.
 """
 
 from __future__ import annotations
@@ -31,7 +34,15 @@ class RevocationResult:
     completion_id: int
     reversed_xp: int
     new_total_xp: int
-    entry: XPHistory | None  # None when the completion had earned nothing or the total was 0
+    entry: XPHistory | None  # None when the completion had earned nothing
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    user_id: int
+    revoked_completions: int
+    reversed_xp: int
+    new_total_xp: int
 
 
 def adjust_xp(user_id: int, delta: int, note: str, actor_id: int | None = None) -> AdjustmentResult:
@@ -47,7 +58,7 @@ def adjust_xp(user_id: int, delta: int, note: str, actor_id: int | None = None) 
         locked = ledger.lock_user(user_id)
         if locked is None:
             raise NotFound(f"No user with id {user_id}.", code="user_not_found")
-        if locked.total_xp + delta < 0:
+        if delta < 0 and locked.total_xp + delta < 0:
             raise NegativeBalance(locked.total_xp, delta)
         balance = ledger.append_entry(
             user_id,
@@ -67,11 +78,10 @@ def adjust_xp(user_id: int, delta: int, note: str, actor_id: int | None = None) 
 def revoke_completion(
     completion_id: int, note: str, actor_id: int | None = None
 ) -> RevocationResult:
-    """Mark a completion revoked, reverse its XP and take it out of the level's progress.
+    """Mark a completion revoked, reverse exactly the XP it was awarded and take it out of the
+    level's progress; the level's XP can be earned again by replaying it.
 
-    The reversal is capped at the user's current total, so the balance never goes negative;
-    the level's XP can be earned again by replaying it. Raises ValidationFailed (note),
-    NotFound (completion_not_found) or Conflict (already_revoked).
+    Raises ValidationFailed (note), NotFound (completion_not_found) or Conflict (already_revoked).
     """
     fields = note_problems(note)
     if fields:
@@ -85,7 +95,44 @@ def revoke_completion(
     return result
 
 
-def revoke_in_transaction(completion_id: int, note: str, actor_id: int | None) -> RevocationResult:
+def reset_user(user_id: int, note: str, actor_id: int | None = None) -> ResetResult:
+    """Revoke every completion of the user that stands, in one transaction: the player is left
+    at what their adjustments add up to, with every level to earn again.
+
+    Raises ValidationFailed (note) or NotFound (user_not_found).
+    """
+    fields = note_problems(note)
+    if fields:
+        raise ValidationFailed("The reset is not valid.", fields=fields)
+    try:
+        locked = ledger.lock_user(user_id)
+        if locked is None:
+            raise NotFound(f"No user with id {user_id}.", code="user_not_found")
+        standing = db.session.scalars(
+            select(LevelCompletion.id)
+            .where(LevelCompletion.user_id == user_id, LevelCompletion.revoked_at.is_(None))
+            .order_by(LevelCompletion.id)
+        ).all()
+        reversed_xp, total = 0, locked.total_xp
+        for completion_id in standing:
+            revocation = revoke_in_transaction(completion_id, note, actor_id, reset=True)
+            reversed_xp += revocation.reversed_xp
+            total = revocation.new_total_xp
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return ResetResult(
+        user_id=user_id,
+        revoked_completions=len(standing),
+        reversed_xp=reversed_xp,
+        new_total_xp=total,
+    )
+
+
+def revoke_in_transaction(
+    completion_id: int, note: str, actor_id: int | None, *, reset: bool = False
+) -> RevocationResult:
     not_found = NotFound(f"No completion with id {completion_id}.", code="completion_not_found")
     user_id = db.session.execute(
         select(LevelCompletion.user_id).where(LevelCompletion.id == completion_id)
@@ -110,16 +157,17 @@ def revoke_in_transaction(completion_id: int, note: str, actor_id: int | None) -
     now = utcnow()
     completion.revoked_at = now
     db.session.flush()
-    reversed_xp = min(completion.awarded_xp, locked.total_xp)
+    reversed_xp = completion.awarded_xp
     total, entry = locked.total_xp, None
     if reversed_xp > 0:
+        metadata = operator_metadata(note, actor_id) | ({"reset": True} if reset else {})
         total = ledger.append_entry(
             user_id,
             -reversed_xp,
             "completion_revoked",
             now=now,
             reference_id=completion_id,
-            metadata=operator_metadata(note, actor_id),
+            metadata=metadata,
         )
         entry = newest_entry(user_id)
     remove_from_progress(completion)
@@ -130,8 +178,7 @@ def revoke_in_transaction(completion_id: int, note: str, actor_id: int | None) -
 
 def remove_from_progress(completion: LevelCompletion) -> None:
     """Take a revoked completion out of its level's summary; the best score is recomputed from
-    the completions left. When the reversal was capped, xp_earned still drops by the full award,
-    so the summary keeps matching the completions (and a replay can earn the level again)."""
+    the completions left, and a replay can earn the level's XP again."""
     c, p = LevelCompletion, UserLevelProgress
     best_left = (
         select(func.max(c.score))

@@ -2,7 +2,8 @@
 
 Each check is one SQL statement (aggregates and window functions that SQLite and PostgreSQL both
 run), so the audit costs a handful of queries however many players there are. Given a user, each
-statement filters on user_id where it reads, so only that user's rows are read.
+statement filters on user_id where it reads, so only that user's rows are read. The ledger is
+xp_history and xp_history_archive together: archived entries count as they did before the move.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, union
 
 from app.extensions import db
-from app.models import Level, LevelCompletion, User, UserLevelProgress, XPHistory
+from app.models import Level, LevelCompletion, User, UserLevelProgress
+from app.services.archive import whole_ledger
+from app.services.leaderboard import TotalsDiscrepancy, leaderboard_discrepancies
 
 AWARD = "level_completion"
 REVERSAL = "completion_revoked"
@@ -42,7 +45,7 @@ class LedgerReport:
 
 
 def verify_ledger(user_id: int | None = None) -> LedgerReport:
-    """Check invariants 1-4 on everything committed, or on one user's rows only; return what
+    """Check invariants 1-6 on everything committed, or on one user's rows only; return what
     disagrees (never raises on it).
 
     The checks read one snapshot (REPEATABLE READ on PostgreSQL), so players completing levels
@@ -62,10 +65,7 @@ def verify_ledger(user_id: int | None = None) -> LedgerReport:
                     .select_from(User)
                     .where(*of_user(User.id, user_id))
                     .scalar_subquery(),
-                    select(func.count())
-                    .select_from(XPHistory)
-                    .where(*of_user(XPHistory.user_id, user_id))
-                    .scalar_subquery(),
+                    select(func.count()).select_from(whole_ledger(user_id)).scalar_subquery(),
                 )
             ).one()
             problems = [
@@ -76,6 +76,7 @@ def verify_ledger(user_id: int | None = None) -> LedgerReport:
                 *completions_match_history(connection, user_id),
                 *history_without_completion(connection, user_id),
                 *progress_matches_completions(connection, user_id),
+                *leaderboard_matches_ledger(connection, user_id),
             ]
             usernames = usernames_of(connection, {p.user_id for p in problems} - {None})
     problems.sort(key=lambda p: (p.invariant, p.user_id if p.user_id is not None else -1))
@@ -97,11 +98,11 @@ def usernames_of(connection: Connection, user_ids: set[int]) -> dict[int, str]:
 
 
 def totals_match_history(connection: Connection, user_id: int | None = None) -> list[LedgerProblem]:
-    """Invariant 1: users.total_xp == sum(xp_history.delta)."""
+    """Invariant 1: users.total_xp == the sum of the user's ledger deltas."""
+    ledger = whole_ledger(user_id)
     sums = (
-        select(XPHistory.user_id, func.sum(XPHistory.delta).label("total"))
-        .where(*of_user(XPHistory.user_id, user_id))
-        .group_by(XPHistory.user_id)
+        select(ledger.c.user_id, func.sum(ledger.c.delta).label("total"))
+        .group_by(ledger.c.user_id)
         .subquery()
     )
     summed = func.coalesce(sums.c.total, 0)
@@ -121,20 +122,17 @@ def balances_follow_deltas(
     connection: Connection, user_id: int | None = None
 ) -> list[LedgerProblem]:
     """Invariant 2: walking each user's entries by id, every balance is the running sum."""
-    by_user = {"partition_by": XPHistory.user_id, "order_by": XPHistory.id}
     # The filter sits inside the walk: windows are per user, so one user's walk is unchanged.
-    walk = (
-        select(
-            XPHistory.id,
-            XPHistory.user_id,
-            XPHistory.delta,
-            XPHistory.balance_after,
-            func.sum(XPHistory.delta).over(**by_user, rows=(None, 0)).label("running"),
-            func.lag(XPHistory.balance_after).over(**by_user).label("previous"),
-        )
-        .where(*of_user(XPHistory.user_id, user_id))
-        .subquery()
-    )
+    ledger = whole_ledger(user_id).c
+    by_user = {"partition_by": ledger.user_id, "order_by": ledger.id}
+    walk = select(
+        ledger.id,
+        ledger.user_id,
+        ledger.delta,
+        ledger.balance_after,
+        func.sum(ledger.delta).over(**by_user, rows=(None, 0)).label("running"),
+        func.lag(ledger.balance_after).over(**by_user).label("previous"),
+    ).subquery()
     chained = func.coalesce(walk.c.previous, 0) + walk.c.delta
     rows = connection.execute(
         select(walk)
@@ -142,7 +140,6 @@ def balances_follow_deltas(
             or_(
                 walk.c.balance_after != walk.c.running,
                 walk.c.balance_after != chained,
-                walk.c.balance_after < 0,
             )
         )
         .order_by(walk.c.user_id, walk.c.id)
@@ -162,8 +159,6 @@ def balances_follow_deltas(
 
 def balance_detail(row) -> str:
     reasons = []
-    if row.balance_after < 0:
-        reasons.append("is negative")
     if row.balance_after != row.running:
         reasons.append(f"!= running sum of deltas {row.running}")
     if row.previous is None and row.balance_after != row.delta:
@@ -215,9 +210,11 @@ def levels_over_reward(connection: Connection, user_id: int | None = None) -> li
 def completions_match_history(
     connection: Connection, user_id: int | None = None
 ) -> list[LedgerProblem]:
-    """Invariant 3: an awarding completion has exactly one award entry of its XP, and at most
-    one reversal, which only a revoked completion has."""
-    c, h = LevelCompletion, XPHistory
+    """Invariant 3: an awarding completion has exactly one award entry of its XP. Invariant 5:
+    a revoked awarding completion has exactly one reversal, of exactly its XP, and no other
+    completion has any (a correction never cancels another)."""
+    ledger = whole_ledger(user_id)
+    c, h = LevelCompletion, ledger.c
     links = (
         select(
             c.id,
@@ -227,29 +224,36 @@ def completions_match_history(
             func.sum(case((h.reason == AWARD, 1), else_=0)).label("awards"),
             func.sum(case((h.reason == AWARD, h.delta), else_=0)).label("awarded_delta"),
             func.sum(case((h.reason == REVERSAL, 1), else_=0)).label("reversals"),
+            func.sum(case((h.reason == REVERSAL, h.delta), else_=0)).label("reversed_delta"),
         )
         .outerjoin(
-            h,
+            ledger,
             and_(h.reference_id == c.id, h.user_id == c.user_id, h.reason.in_([AWARD, REVERSAL])),
         )
         .where(*of_user(c.user_id, user_id))
         .group_by(c.id, c.user_id, c.awarded_xp, c.revoked_at)
         .subquery()
     )
-    expected_awards = case((links.c.awarded_xp > 0, 1), else_=0)
+    awarding = links.c.awarded_xp > 0
+    expected_awards = case((awarding, 1), else_=0)
+    expected_reversals = case((and_(awarding, links.c.revoked_at.is_not(None)), 1), else_=0)
+    award_broken = or_(
+        links.c.awards != expected_awards,
+        and_(links.c.awards == 1, links.c.awarded_delta != links.c.awarded_xp),
+    )
+    reversal_broken = or_(
+        links.c.reversals != expected_reversals,
+        and_(links.c.reversals == 1, links.c.reversed_delta != -links.c.awarded_xp),
+    )
     rows = connection.execute(
-        select(links)
-        .where(
-            or_(
-                links.c.awards != expected_awards,
-                and_(links.c.awards == 1, links.c.awarded_delta != links.c.awarded_xp),
-                links.c.reversals > 1,
-                and_(links.c.reversals > 0, links.c.revoked_at.is_(None)),
-            )
-        )
+        select(links, award_broken.label("award_broken"))
+        .where(or_(award_broken, reversal_broken))
         .order_by(links.c.user_id, links.c.id)
     )
-    return [LedgerProblem(3, row.user_id, completion_detail(row)) for row in rows]
+    return [
+        LedgerProblem(3 if row.award_broken else 5, row.user_id, completion_detail(row))
+        for row in rows
+    ]
 
 
 def completion_detail(row) -> str:
@@ -263,10 +267,20 @@ def completion_detail(row) -> str:
         )
     elif row.awards == 1 and row.awarded_delta != row.awarded_xp:
         reasons.append(f"awarded_xp {row.awarded_xp} != {AWARD} delta {row.awarded_delta}")
-    if row.reversals > 1:
-        reasons.append(f"{row.reversals} {REVERSAL} entries (expected at most 1)")
-    if row.reversals > 0 and row.revoked_at is None:
-        reasons.append(f"not revoked but has a {REVERSAL} entry")
+    if row.revoked_at is None and row.reversals > 0:
+        reasons.append(f"not revoked but has {row.reversals} {REVERSAL} entries")
+    elif row.revoked_at is not None and row.awarded_xp > 0 and row.reversals != 1:
+        reasons.append(
+            f"revoked, awarded_xp {row.awarded_xp}, but {row.reversals} {REVERSAL} entries "
+            "(expected 1)"
+        )
+    elif row.revoked_at is not None and row.awarded_xp == 0 and row.reversals > 0:
+        reasons.append(f"awarded nothing but has {row.reversals} {REVERSAL} entries")
+    elif row.reversals == 1 and row.reversed_delta != -row.awarded_xp:
+        reasons.append(
+            f"{REVERSAL} delta {row.reversed_delta} does not take back exactly its awarded_xp "
+            f"{row.awarded_xp}"
+        )
     return f"completion {row.id}: " + "; ".join(reasons)
 
 
@@ -274,11 +288,11 @@ def history_without_completion(
     connection: Connection, user_id: int | None = None
 ) -> list[LedgerProblem]:
     """Invariant 3: every award or reversal entry points at a completion of the same user."""
-    c, h = LevelCompletion, XPHistory
+    c, h = LevelCompletion, whole_ledger(user_id).c
     rows = connection.execute(
         select(h.id, h.user_id, h.reason, h.reference_id)
         .outerjoin(c, and_(c.id == h.reference_id, c.user_id == h.user_id))
-        .where(h.reason.in_([AWARD, REVERSAL]), c.id.is_(None), *of_user(h.user_id, user_id))
+        .where(h.reason.in_([AWARD, REVERSAL]), c.id.is_(None))
         .order_by(h.user_id, h.id)
     )
     return [
@@ -360,3 +374,26 @@ def progress_detail(row) -> str:
     if row.best_score != row.best:
         reasons.append(f"best_score {row.best_score} != best non-revoked score {row.best}")
     return f"level {row.level_id}: " + "; ".join(reasons)
+
+
+def leaderboard_matches_ledger(
+    connection: Connection, user_id: int | None = None
+) -> list[LedgerProblem]:
+    """Invariant 6: the totals the leaderboards read (all time, this week, this month) are what
+    the ledger adds up to in each period."""
+    return [
+        LedgerProblem(6, found.user_id, leaderboard_detail(found))
+        for found in leaderboard_discrepancies(connection, user_id)
+    ]
+
+
+def leaderboard_detail(found: TotalsDiscrepancy) -> str:
+    period = f"{found.period} board from {found.starts_at.isoformat()}"
+    if found.stored is None:
+        return f"{period}: no row, the ledger adds up to {found.expected.xp} XP"
+    if found.expected is None:
+        return f"{period}: a row of {found.stored.xp} XP the ledger has nothing for"
+    return (
+        f"{period}: {found.stored.xp} XP (latest entry {found.stored.last_entry_id}) != the "
+        f"ledger's {found.expected.xp} XP (latest entry {found.expected.last_entry_id})"
+    )

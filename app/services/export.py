@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import User, XPHistory
+from app.models import User
+from app.services import archive
 
 
 @dataclass(frozen=True)
@@ -26,30 +27,27 @@ class LedgerEntry:
 
 
 def ledger_entries(user_id: int) -> list[LedgerEntry]:
-    """Every ledger entry of the user in ledger order (by id, so oldest first).
+    """Every ledger entry of the user, archived ones included, in ledger order (by id, so
+    oldest first).
 
     `note` and `admin` come from the entry's metadata, where operator changes record them
     (`admin` is None when no admin was recorded, as for a change made from the command line).
     """
-    h = XPHistory
+    e = archive.whole_ledger(user_id).c
     actor = aliased(User)
-    actor_id = h.extra["actor_id"].as_integer()
     rows = db.session.execute(
         select(
-            h.id,
-            h.created_at,
-            h.delta,
-            h.balance_after,
-            h.reason,
-            h.reference_id,
-            h.extra["note"].as_string().label("note"),
+            e.id,
+            e.created_at,
+            e.delta,
+            e.balance_after,
+            e.reason,
+            e.reference_id,
+            e.metadata["note"].as_string().label("note"),
             actor.username.label("admin"),
-            # Entries moved to xp_history_archive, once archival exists, are to be read by a
-            # UNION ALL of the same columns with this one true; until then every entry is live.
-            literal(False, Boolean()).label("archived"),
+            e.archived,
         )
-        .outerjoin(actor, actor.id == actor_id)
-        .where(h.user_id == user_id)
-        .order_by(h.id)
+        .outerjoin(actor, actor.id == e.metadata["actor_id"].as_integer())
+        .order_by(e.id)
     )
     return [LedgerEntry(**row._mapping) for row in rows]

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, bindparam, select
+from sqlalchemy import BigInteger, Integer, String, bindparam, literal, select, true, union_all
 
 from app.extensions import db
-from app.models import Level, User, XPHistory
+from app.models import LeaderboardTotal, Level, User, XPHistory
 from app.models.types import JSONType, UTCDateTime
+from app.services.leaderboard import PERIODS as LEADERBOARD_PERIODS
+from app.services.leaderboard import period_starts
 
 # The hot path runs prebuilt Core statements on the session's connection: SQLAlchemy then
 # reuses their compiled form, and no ORM objects are built for rows nobody keeps.
@@ -37,10 +39,49 @@ ADD_TO_TOTAL = (
     .returning(users.c.total_xp)
 )
 history = XPHistory.__table__
+totals = LeaderboardTotal.__table__
 APPEND = history.insert()
-# PostgreSQL does both in one statement: the new total and the entry that records it.
+# The periods an entry counts in, one row each, starting where period_starts says.
+COUNTED_IN = union_all(
+    *(
+        select(
+            literal(period, String).label("period"),
+            bindparam(f"b_{period}_start", type_=UTCDateTime()).label("starts_at"),
+        )
+        for period in LEADERBOARD_PERIODS
+    )
+).cte("periods")
+# ON CONFLICT in the spelling PostgreSQL and SQLite share, as a suffix of the SELECT that
+# feeds the INSERT: SQLAlchemy compiles its dialect upserts anew for every statement run, while
+# this prebuilt statement is compiled once. The conflict is found on the primary key, always.
+ADD_TO_THE_ROW_THERE = (
+    "ON CONFLICT (period, starts_at, user_id) DO UPDATE SET "
+    "xp = leaderboard_totals.xp + excluded.xp, last_entry_id = excluded.last_entry_id"
+)
+
+
+def tally(entry_id):
+    """Count the entry whose id is `entry_id` in its player's row of every period."""
+    rows = (
+        select(
+            COUNTED_IN.c.period,
+            COUNTED_IN.c.starts_at,
+            bindparam("b_user_id", type_=Integer),
+            bindparam("b_delta", type_=Integer),
+            entry_id,
+        )
+        .where(true())  # SQLite parses ON CONFLICT after INSERT ... SELECT only past a WHERE
+        .suffix_with(ADD_TO_THE_ROW_THERE)
+    )
+    return totals.insert().from_select(
+        ["period", "starts_at", "user_id", "xp", "last_entry_id"], rows
+    )
+
+
+# PostgreSQL does it all in one statement: the new total, the entry that records it, and the
+# entry counted in the leaderboard totals.
 BUMPED = ADD_TO_TOTAL.cte("bumped")
-ADD_AND_APPEND = (
+APPENDED = (
     history.insert()
     .from_select(
         ["user_id", "delta", "reason", "reference_id", "balance_after", "metadata", "created_at"],
@@ -54,8 +95,14 @@ ADD_AND_APPEND = (
             bindparam("b_created_at", type_=UTCDateTime()),
         ),
     )
-    .returning(history.c.balance_after)
+    .returning(history.c.id, history.c.balance_after)
+    .cte("appended")
 )
+ADD_APPEND_AND_TALLY = select(APPENDED.c.balance_after).add_cte(
+    tally(select(APPENDED.c.id).scalar_subquery()).cte("tallied")
+)
+# SQLite runs the three one after the other, the entry's id known once it is appended.
+TALLY = tally(bindparam("b_entry_id", type_=BigInteger))
 
 
 @dataclass(frozen=True)
@@ -106,11 +153,15 @@ def append_entry(
 
     The total is changed by the database (UPDATE ... RETURNING), never written back from a
     value read earlier, so concurrent changes cannot be lost. The caller holds the user lock.
+    In the same transaction (the same statement on PostgreSQL) the entry is counted in the
+    leaderboard totals of all time and of the week and month holding `now`, so the next read
+    of a board shows it.
     """
     connection = db.session.connection()
+    starts = {f"b_{period}_start": start for period, start in period_starts(now).items()}
     if connection.dialect.name == "postgresql":
         return connection.execute(
-            ADD_AND_APPEND,
+            ADD_APPEND_AND_TALLY,
             {
                 "b_user_id": user_id,
                 "b_delta": delta,
@@ -118,12 +169,13 @@ def append_entry(
                 "b_reference_id": reference_id,
                 "b_metadata": metadata or {},
                 "b_created_at": now,
+                **starts,
             },
         ).scalar_one()
     balance = connection.execute(
         ADD_TO_TOTAL, {"b_user_id": user_id, "b_delta": delta}
     ).scalar_one()
-    connection.execute(
+    entry_id = connection.execute(
         APPEND,
         {
             "user_id": user_id,
@@ -134,5 +186,8 @@ def append_entry(
             "metadata": metadata or {},
             "created_at": now,
         },
+    ).inserted_primary_key[0]
+    connection.execute(
+        TALLY, {"b_user_id": user_id, "b_delta": delta, "b_entry_id": entry_id, **starts}
     )
     return balance

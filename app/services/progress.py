@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Level, User, UserLevelProgress, XPHistory
+from app.models import Level, User, UserLevelProgress, XPHistory, XPHistoryArchive
 from app.services import levels
 
 
@@ -68,10 +68,20 @@ class ProgressSummary:
 
 
 @dataclass(frozen=True)
+class ArchivedSummary:
+    """What `flask xp archive` moved out of the live ledger: older than every live entry."""
+
+    entries: int
+    xp: int
+
+
+@dataclass(frozen=True)
 class HistoryPage:
     items: list[XPHistory]
     next: int | None
     has_more: bool
+    # With the live entries, it adds up to the total; None when nothing was archived.
+    archived: ArchivedSummary | None
 
 
 def catalog(user_id: int | None = None) -> list[CatalogEntry]:
@@ -128,4 +138,18 @@ def history(user_id: int, limit: int = 20, before: int | None = None) -> History
     rows = list(db.session.scalars(query.order_by(XPHistory.id.desc()).limit(limit + 1)))
     has_more = len(rows) > limit
     items = rows[:limit]
-    return HistoryPage(items=items, next=items[-1].id if has_more else None, has_more=has_more)
+    return HistoryPage(
+        items=items,
+        next=items[-1].id if has_more else None,
+        has_more=has_more,
+        archived=archived_summary(user_id),
+    )
+
+
+def archived_summary(user_id: int) -> ArchivedSummary | None:
+    """How many of the user's entries were archived and the XP they add up to, or None."""
+    a = XPHistoryArchive
+    entries, xp = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(a.delta), 0)).where(a.user_id == user_id)
+    ).one()
+    return ArchivedSummary(entries=entries, xp=xp) if entries else None

@@ -1,5 +1,5 @@
-"""The admin API: XP adjustments and completion revocations, by administrators only, always as
-appended ledger entries."""
+"""The admin API: XP adjustments, completion revocations and resets, by administrators only,
+always as appended ledger entries; corrections never cancel one another."""
 
 import pytest
 from sqlalchemy import func, select
@@ -10,19 +10,6 @@ from app.services import audit
 from tests import factories
 
 BODY = {"level_id": 1, "score": 850, "time_spent": 120, "metadata": {"hints_used": 0}}
-
-
-@pytest.fixture()
-def admin_user(app):
-    with app.app_context():
-        return factories.make_user("boss", is_admin=True)
-
-
-@pytest.fixture()
-def admin_client(app, admin_user):
-    client = app.test_client()
-    factories.sign_in(client, admin_user.username)
-    return client
 
 
 def complete(client, **changes):
@@ -194,15 +181,114 @@ def test_revoking_a_completion_that_earned_nothing_appends_no_entry(
     assert (standing["best_score"], standing["completions"]) == (950, 1)
 
 
-def test_a_reversal_never_takes_the_total_below_zero(admin_client, levels, player, player_client):
+def test_a_reversal_takes_back_exactly_the_award_even_below_zero(
+    app, admin_client, levels, player, player_client
+):
     recorded = complete(player_client)
     adjust(admin_client, player.id, -(recorded["awarded_xp"] - 5))
     response = revoke(admin_client, recorded["completion_id"])
     assert response.status_code == 200
-    assert response.json["reversed_xp"] == 5
-    assert response.json["new_total_xp"] == 0
-    assert response.json["entry"]["delta"] == -5
+    assert response.json["reversed_xp"] == recorded["awarded_xp"]
+    assert response.json["entry"]["delta"] == -recorded["awarded_xp"]
+    assert response.json["new_total_xp"] == 5 - recorded["awarded_xp"]
+    assert player_total(player_client) == 5 - recorded["awarded_xp"]
     assert level_standing(player_client)["xp_earned"] == 0
+    with app.app_context():
+        assert audit.verify_ledger().problems == []
+
+
+def test_a_penalty_survives_a_revocation_and_a_replay(
+    app, admin_client, levels, player, player_client
+):
+    """The measured case: a penalty, then the revocation of the run it was taken from, then a
+    replay of the level. Before, the reversal was capped and the replay gave the penalty back."""
+    recorded = complete(player_client)
+    earned, completion_id = recorded["awarded_xp"], recorded["completion_id"]
+    assert earned > 30
+    assert adjust(admin_client, player.id, -30, note="penalty").status_code == 201
+    assert revoke(admin_client, completion_id).json["reversed_xp"] == earned
+    assert player_total(player_client) == -30
+    replay = complete(player_client)
+    assert replay["awarded_xp"] == earned
+    assert player_total(player_client) == earned - 30
+    assert [entry["delta"] for entry in reversed(history(player_client))] == [
+        earned,
+        -30,
+        -earned,
+        earned,
+    ]
+    with app.app_context():
+        assert audit.verify_ledger().problems == []
+
+
+def test_an_adjustment_may_raise_a_total_that_is_below_zero(
+    admin_client, levels, player, player_client
+):
+    recorded = complete(player_client)
+    adjust(admin_client, player.id, -recorded["awarded_xp"])
+    revoke(admin_client, recorded["completion_id"])
+    assert player_total(player_client) == -recorded["awarded_xp"]
+    response = adjust(admin_client, player.id, -1)
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "negative_balance"
+    response = adjust(admin_client, player.id, 10)
+    assert response.status_code == 201
+    assert response.json["new_total_xp"] == 10 - recorded["awarded_xp"]
+
+
+def reset(client, user_id, note="start over"):
+    return client.post(f"/api/admin/users/{user_id}/reset", json={"note": note})
+
+
+def test_a_reset_revokes_every_standing_completion_and_leaves_the_adjustments(
+    app, admin_client, admin_user, levels, player, player_client
+):
+    first = complete(player_client)
+    complete(player_client, level_id=2, score=700)
+    adjust(admin_client, player.id, 40, note="prize")
+    adjust(admin_client, player.id, -15, note="penalty")
+    assert revoke(admin_client, first["completion_id"]).status_code == 200
+    complete(player_client, score=900)
+    response = reset(admin_client, player.id, note="season reset")
+    assert response.status_code == 200
+    body = response.json
+    assert body["success"] is True and body["user_id"] == player.id
+    assert body["revoked_completions"] == 2
+    assert body["new_total_xp"] == 40 - 15
+    assert player_total(player_client) == 25
+    progress = player_client.get("/api/levels/progress").json
+    assert progress["completed_levels"] == 0
+    assert all(level["xp_earned"] == 0 for level in progress["levels"])
+    with app.app_context():
+        reversals = db.session.scalars(
+            select(XPHistory).where(XPHistory.reason == "completion_revoked")
+        ).all()
+        assert all(entry.extra["actor_id"] == admin_user.id for entry in reversals)
+        assert [entry.extra.get("reset") for entry in reversals] == [None, True, True]
+        assert {entry.extra["note"] for entry in reversals[1:]} == {"season reset"}
+        assert audit.verify_ledger().problems == []
+
+
+def test_resetting_a_player_with_nothing_to_revoke_changes_nothing(
+    app, admin_client, player, player_client
+):
+    before = ledger_rows(app)
+    response = reset(admin_client, player.id)
+    assert response.status_code == 200
+    assert (response.json["revoked_completions"], response.json["new_total_xp"]) == (0, 0)
+    assert ledger_rows(app) == before
+
+
+def test_a_reset_without_a_note_is_a_400_and_revokes_nothing(
+    app, admin_client, levels, player, player_client
+):
+    complete(player_client)
+    before = ledger_rows(app)
+    response = admin_client.post(f"/api/admin/users/{player.id}/reset", json={})
+    assert response.status_code == 400
+    assert "note" in response.json["error"]["fields"]
+    assert ledger_rows(app) == before
+    assert player_total(player_client) > 0
 
 
 def test_revoking_twice_is_a_conflict_and_reverses_once(app, admin_client, levels, player_client):
@@ -236,7 +322,11 @@ def test_the_ledger_verifies_clean_after_adjustments_and_revocations(
 def test_a_player_gets_403_and_changes_nothing(app, levels, player, player_client):
     completion_id = complete(player_client)["completion_id"]
     before = ledger_rows(app)
-    for response in (adjust(player_client, player.id, 1000), revoke(player_client, completion_id)):
+    for response in (
+        adjust(player_client, player.id, 1000),
+        revoke(player_client, completion_id),
+        reset(player_client, player.id),
+    ):
         assert response.status_code == 403
         assert response.json["error"]["code"] == "admin_only"
     assert ledger_rows(app) == before
@@ -268,7 +358,12 @@ def test_an_admin_token_can_adjust(app, admin_user, player):
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/admin/users/1/xp-adjustments", "/api/admin/completions/1/revoke"]
+    "path",
+    [
+        "/api/admin/users/1/xp-adjustments",
+        "/api/admin/completions/1/revoke",
+        "/api/admin/users/1/reset",
+    ],
 )
 def test_an_anonymous_caller_gets_401(client, path):
     response = client.post(path, json={"delta": 5, "note": "x"})
@@ -342,6 +437,7 @@ def test_a_body_that_is_not_a_json_object_is_a_400(admin_client, player, body):
     [
         ("/api/admin/users/999999/xp-adjustments", {"delta": 5, "note": "x"}, "user_not_found"),
         ("/api/admin/completions/999999/revoke", {"note": "x"}, "completion_not_found"),
+        ("/api/admin/users/999999/reset", {"note": "x"}, "user_not_found"),
     ],
 )
 def test_an_unknown_id_is_a_404(admin_client, path, body, code):

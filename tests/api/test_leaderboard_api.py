@@ -72,3 +72,23 @@ def test_bad_queries_are_refused(client, query, field):
     assert response.status_code == 400
     assert response.json["error"]["code"] == "validation_error"
     assert field in response.json["error"]["fields"]
+
+
+def test_a_revocation_takes_the_award_off_every_board_at_once(app, player_client, levels, rival):
+    completion_id = player_client.post("/api/levels/complete", json=BODY).json["completion_id"]
+    with app.app_context():
+        admin.revoke_completion(completion_id, "replayed a recording")
+    for period in ("all", "week", "month"):
+        board = player_client.get(f"/api/leaderboard?period={period}").json
+        assert board["entries"] == [{"rank": 1, "username": "rival", "xp": 100}]
+        assert board["me"] is None
+
+
+def test_an_adjustment_moves_a_player_up_at_once(app, player, player_client, levels, rival):
+    awarded = player_client.post("/api/levels/complete", json=BODY).json["awarded_xp"]
+    with app.app_context():
+        admin.adjust_xp(player.id, 100, "tournament prize")
+    for period in ("all", "week", "month"):
+        board = player_client.get(f"/api/leaderboard?period={period}").json
+        assert board["entries"][0] == {"rank": 1, "username": "player1", "xp": awarded + 100}
+        assert board["me"] == {"rank": 1, "xp": awarded + 100}

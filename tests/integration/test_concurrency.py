@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
+from tests.integration.conftest import Answer
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("unlimited_completions")]
 
@@ -242,4 +243,65 @@ def test_five_hundred_completions_from_twenty_players_keep_every_ledger_consiste
 
     assert ledger_problems(app) == []
     verify = app.test_cli_runner().invoke(args=["xp", "verify"])
+    assert verify.exit_code == 0, verify.output
+
+
+def test_revocations_adjustments_and_new_completions_racing_for_one_player_stay_consistent(
+    app, levels, make_api_player, complete, in_parallel, overlap
+):
+    """An admin revokes a player's runs and takes XP away while the player goes on playing:
+    every revocation takes back exactly its award, whichever order the locks give, and the ledger
+    verifies clean (penalties and revocations never cancel each other)."""
+    player = make_api_player("racer")
+    admin = make_api_player("referee")
+    with app.app_context():
+        db.session.execute(text("UPDATE users SET is_admin = true WHERE id = :u"), {"u": admin.id})
+        db.session.commit()
+    first_runs = [
+        complete(player, completion_body(level_id, 800 if n < 5 else 300))
+        for n, level_id in enumerate(["1", "2", "3", "4", "5"] * 2)
+    ]
+    assert [answer.status for answer in first_runs] == [200] * 10
+    awarded = {a.json["completion_id"]: a.json["awarded_xp"] for a in first_runs}
+    assert sum(awarded.values()) > 0 and 0 in awarded.values()
+
+    def post(path: str, body: dict[str, Any]) -> Answer:
+        response = app.test_client().post(path, json=body, headers=admin.headers)
+        return Answer(response.status_code, {}, response.get_json(silent=True))
+
+    revocations = [
+        partial(post, f"/api/admin/completions/{cid}/revoke", {"note": "review"}) for cid in awarded
+    ]
+    penalties = [
+        partial(post, f"/api/admin/users/{player.id}/xp-adjustments", {"delta": -3, "note": "late"})
+        for _ in range(10)
+    ]
+    replays = [
+        partial(complete, player, completion_body(level_id, 900 + n))
+        for n, level_id in enumerate(["1", "2", "3", "4", "5"] * 2)
+    ]
+    actions = [
+        action for trio in zip(revocations, penalties, replays, strict=True) for action in trio
+    ]
+    answers = in_parallel(actions, workers=16)
+    assert 2 <= overlap.peak_requests <= 16, overlap
+
+    revoked = [a for a in answers if a.json and "reversed_xp" in a.json]
+    assert len(revoked) == 10 and all(a.status == 200 for a in revoked)
+    assert {a.json["completion_id"]: a.json["reversed_xp"] for a in revoked} == awarded
+    adjusted = [a for a in answers if a.json and "entry" in a.json and "reversed_xp" not in a.json]
+    refused = [a for a in answers if a.status == 409]
+    assert all(a.json["error"]["code"] == "negative_balance" for a in refused)
+    assert len(adjusted) + len(refused) == 10
+    replayed = [a for a in answers if a.json and "is_new_completion" in a.json]
+    assert [a.status for a in replayed] == [200] * 10
+
+    stored = user_rows(app, player.id)
+    reversals = [h for h in stored["history"] if h.reason == "completion_revoked"]
+    assert sorted((h.reference_id, -h.delta) for h in reversals) == sorted(
+        (cid, xp) for cid, xp in awarded.items() if xp > 0
+    )
+    assert stored["total_xp"] == sum(h.delta for h in stored["history"])
+    assert stored["total_xp"] == (sum(a.json["awarded_xp"] for a in replayed) - 3 * len(adjusted))
+    verify = app.test_cli_runner().invoke(args=["xp", "verify", "--json"])
     assert verify.exit_code == 0, verify.output

@@ -46,3 +46,11 @@ def test_an_unknown_period_is_a_400_page(client):
     response = client.get("/leaderboard?period=year")
     assert response.status_code == 400
     assert response.mimetype == "text/html"
+
+
+def test_the_page_shows_an_adjustment_on_the_next_visit(app, player, player_client, standings):
+    with app.app_context():
+        admin.adjust_xp(player.id, 70, "tournament prize")
+    page = player_client.get("/leaderboard?period=week").get_data(as_text=True)
+    row = page.split('data-testid="my-row"')[1].split("</tr>")[0]
+    assert "player1" in row and ">1<" in row and ">110<" in row

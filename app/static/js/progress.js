@@ -35,7 +35,15 @@ async function loadMore() {
   showEntries(data.items);
   next = data.next;
   more.hidden = !data.has_more;
-  document.getElementById('history-empty').hidden = rows.children.length > 0;
+  document.getElementById('history-empty').hidden = rows.children.length > 0 || data.archived !== null;
+  // Older entries moved to the archive are summed up after the last page, so the list still
+  // adds up to the total.
+  const archived = document.getElementById('history-archived');
+  if (!data.has_more && data.archived) {
+    const xp = data.archived.xp > 0 ? `+${data.archived.xp}` : String(data.archived.xp);
+    archived.textContent = `Before these: ${data.archived.entries} archived entries, ${xp} XP in all.`;
+    archived.hidden = false;
+  }
 }
 
 async function drawChart() {
