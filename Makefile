@@ -7,7 +7,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/cyberquest_test
 VENDOR := app/static/vendor
 
-.PHONY: run test test-js test-sqlite test-postgres setup setup-dev assets lint format clean
+.PHONY: run worker test test-js test-sqlite test-postgres setup setup-dev assets lint format clean
 
 ## Set up, migrate SQLite, load the levels, create the demo player, and serve the site.
 run: setup assets
@@ -15,6 +15,11 @@ run: setup assets
 	$(BIN)/flask levels sync
 	$(BIN)/flask users demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## Achievements are awarded in the background: relay the outbox to Redis and run the jobs,
+## until interrupted (needs Redis on REDIS_URL, default 127.0.0.1:6379).
+worker: setup
+	trap 'kill 0' EXIT; $(BIN)/flask outbox relay & $(BIN)/flask worker
 
 ## Set up and run the whole suite: the JavaScript unit tests, then the Python suite (with the
 ## browser tests) once on SQLite and once on PostgreSQL.

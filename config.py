@@ -132,6 +132,8 @@ class Config:
         self.ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
         self.ARGON2_MEMORY_COST = env_int("ARGON2_MEMORY_COST", 65536)
 
+        # The queue of post-processing jobs (app/services/outbox.py): RQ on this Redis.
+        self.REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         # Off: Flask-Limiter's headers describe a limit of its choosing and add Retry-After to

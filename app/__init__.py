@@ -22,6 +22,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     if overrides:
         app.config.update(overrides)
     settings.check()
+    check_xp_rules(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
 
     register_logging(app)  # first, so that what the extensions log as they start is formatted
@@ -34,6 +35,17 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     register_shell_context(app)
     register_metrics(app)
     return app
+
+
+def check_xp_rules(app: Flask) -> None:
+    """Refuse to start on an XP_RULES the calculator cannot use, as on a bad SECRET_KEY: one
+    line of reason now, rather than a failed award on the first completion."""
+    from app.utils.xp import XPRules
+
+    try:
+        XPRules.from_mapping(app.config["XP_RULES"])
+    except ValueError as exc:
+        raise RuntimeError(f"XP_RULES is not usable: {exc}") from None
 
 
 def register_proxy_fix(app: Flask) -> None:
@@ -97,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(leaderboard_views.bp)
     app.register_blueprint(admin_views.bp)
     app.context_processor(player_context)
+    app.context_processor(achievement_notices)
 
 
 def player_context() -> dict[str, Any]:
@@ -108,6 +121,28 @@ def player_context() -> dict[str, Any]:
     if not current_user.is_authenticated:
         return {"player_tracked": False}
     return {"player_tracked": is_tracking_enabled(current_user.id)}
+
+
+# Requests that are never a player's page, so never carry a notice of a new achievement.
+QUIET_PATHS = ("/api", "/static/", "/healthz", "/readyz", "/metrics")
+
+
+def achievement_notices() -> dict[str, Any]:
+    """Flashes "Achievement unlocked" once for each achievement the signed-in player has not
+    been told of, as their page is rendered: one indexed read a page, a write only for news."""
+    from flask import flash, has_request_context, request
+    from flask_login import current_user
+
+    from app.services import achievements
+
+    if not has_request_context() or request.method != "GET":
+        return {}
+    if request.path.startswith(QUIET_PATHS) or not current_user.is_authenticated:
+        return {}
+    news = achievements.unseen(current_user.id)
+    for achievement in achievements.mark_seen(current_user.id, [a.key for a in news]):
+        flash(f"Achievement unlocked: {achievement.name}", "success")
+    return {}
 
 
 def register_error_handlers(app: Flask) -> None:

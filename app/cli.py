@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from datetime import UTC, timedelta
@@ -13,7 +14,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.errors import AppError
 from app.models.types import utcnow
@@ -25,6 +26,7 @@ from app.services import (
     export,
     leaderboard,
     levels,
+    outbox,
     rollout,
     sessions,
     tokens,
@@ -39,6 +41,7 @@ xp_cli = AppGroup(
 )
 tracking_cli = AppGroup("tracking", help="The server-side tracking flag and its rollout.")
 leaderboard_cli = AppGroup("leaderboard", help="The totals the leaderboards read.")
+outbox_cli = AppGroup("outbox", help="Hand post-processing events to the queue.")
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@cyberquest.local"
@@ -300,6 +303,54 @@ def prune_leaderboard() -> None:
     click.echo(f"pruned {leaderboard.prune_leaderboard_totals()} totals of ended periods")
 
 
+@outbox_cli.command("relay")
+@click.option("--once", is_flag=True, help="Relay what is pending, then exit.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 1000),
+    default=outbox.DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Events per transaction.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Seconds to wait when nothing is pending.",
+)
+def relay_outbox(once: bool, batch_size: int, interval: float) -> None:
+    """Move pending outbox events to the queue on REDIS_URL, oldest first; run until stopped.
+    Several relays may run at once: each takes events no other one holds."""
+    target = outbox.queue()
+    relayed = 0
+    while True:
+        batch = outbox.relay_batch(target, batch_size)
+        relayed += batch.relayed
+        if batch.relayed:
+            click.echo(f"relayed {batch.relayed} events ({batch.ids[0]} to {batch.ids[-1]})")
+        if batch.relayed < batch_size:
+            if once:
+                break
+            time.sleep(interval)
+    click.echo(f"relayed {relayed} events in all; {outbox.pending_count()} pending")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run what is queued, then exit.")
+@with_appcontext
+def run_worker(burst: bool) -> None:
+    """Run the queue's jobs (achievements) until stopped, inside this app."""
+    from rq import SimpleWorker
+
+    connection = outbox.redis_connection()
+    # SimpleWorker runs each job in this process, in this command's app context, with the
+    # app's database pool; jobs are short, and a job that fails is recorded and retried by
+    # nothing (the next event of the player recomputes the same state).
+    worker = SimpleWorker([outbox.queue(connection)], connection=connection)
+    worker.work(burst=burst, logging_level="WARNING")
+
+
 @tracking_cli.command("status")
 def tracking_status() -> None:
     """Print the flag, the rollout percentage and how many users are in the cohort."""
@@ -316,5 +367,14 @@ def tracking_status() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, tokens_cli, levels_cli, xp_cli, leaderboard_cli, tracking_cli):
+    for group in (
+        users_cli,
+        tokens_cli,
+        levels_cli,
+        xp_cli,
+        leaderboard_cli,
+        outbox_cli,
+        tracking_cli,
+        run_worker,
+    ):
         app.cli.add_command(group)

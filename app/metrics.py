@@ -34,7 +34,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from redis.exceptions import RedisError
 
 from app.extensions import limiter
 
@@ -68,6 +70,11 @@ DATABASE_ERRORS = Counter(
 RATE_LIMITER_FALLBACKS = Counter(
     "cyberquest_rate_limiter_fallbacks",
     "Times the limit store was unreachable and limits fell back to per-process memory.",
+)
+OUTBOX_JOBS = Counter(
+    "cyberquest_outbox_jobs",
+    "Outbox jobs the worker ran, by outcome (done or failed); counted by `flask worker`.",
+    ["outcome"],
 )
 TRACKING_ROLLOUT_PERCENT = Gauge(
     "cyberquest_tracking_rollout_percent",
@@ -120,7 +127,45 @@ def scrape():
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             mimetype="text/plain",
         )
-    return Response(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+    registry = scrape_registry()
+    body = generate_latest(registry) + generate_latest(outbox_registry())
+    return Response(body, content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+class OutboxCollector:
+    """The outbox's backlog, read at scrape time: events not yet relayed (the database), jobs
+    queued and jobs failed (Redis). A store that cannot be read leaves its figure out."""
+
+    def collect(self):
+        from rq.registry import FailedJobRegistry
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from app.extensions import db
+        from app.services import outbox
+
+        try:
+            pending = outbox.pending_count()
+        except SQLAlchemyError:
+            db.session.rollback()
+        else:
+            yield GaugeMetricFamily(
+                "cyberquest_outbox_pending", "Outbox events not yet relayed.", value=pending
+            )
+        try:
+            queue = outbox.queue()
+            queued, failed = queue.count, FailedJobRegistry(queue=queue).count
+        except RedisError:
+            return
+        yield GaugeMetricFamily("cyberquest_outbox_queued", "Jobs on the queue.", value=queued)
+        yield GaugeMetricFamily(
+            "cyberquest_outbox_failed", "Jobs that failed and are kept by RQ.", value=failed
+        )
+
+
+def outbox_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(OutboxCollector())
+    return registry
 
 
 def presents_token(header: str | None, token: str) -> bool:

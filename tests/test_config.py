@@ -100,3 +100,37 @@ def test_an_unknown_leaderboard_time_zone_stops_the_app_with_one_line(monkeypatc
         create_app("development", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     message = str(raised.value)
     assert "LEADERBOARD_TIMEZONE" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ('{"scale_to_reward": "yes"}', "scale_to_reward"),
+        ('{"base_point": 5}', "base_point"),
+        ('{"difficulty_multipliers": {"hard": -1}}', "hard"),
+        ('{"score_divisor": 0}', "score_divisor"),
+    ],
+)
+def test_bad_xp_rules_stop_the_app_at_start_up_with_one_line(monkeypatch, value, named):
+    monkeypatch.setenv("XP_RULES", value)
+    with pytest.raises(RuntimeError) as raised:
+        create_app("development", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    message = str(raised.value)
+    assert message.startswith("XP_RULES") and named in message and "\n" not in message
+
+
+def test_xp_rules_given_to_create_app_are_checked_too(monkeypatch):
+    monkeypatch.delenv("XP_RULES", raising=False)
+    with pytest.raises(RuntimeError, match=r"XP_RULES .*no_hint_bonus"):
+        create_app("testing", {"XP_RULES": {"no_hint_bonus": -1}})
+
+
+def test_good_xp_rules_start_the_app(monkeypatch):
+    monkeypatch.setenv(
+        "XP_RULES", '{"scale_to_reward": false, "difficulty_multipliers": {"hard": 1.5}}'
+    )
+    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["XP_RULES"] == {
+        "scale_to_reward": False,
+        "difficulty_multipliers": {"hard": 1.5},
+    }

@@ -137,9 +137,10 @@ def test_each_completion_moves_its_outcome_by_exactly_one(player_client, levels,
     statuses = [
         player_client.post(COMPLETE, json=body).status_code
         for body in [
-            SEED_RUN | {"client_event_id": event_id},  # new: 32 XP
+            SEED_RUN | {"client_event_id": event_id},  # new: 83 XP (100 x 31.6 / 38 = 83.2)
             SEED_RUN | {"client_event_id": event_id},  # replay
-            better_run,  # new: 33 XP for 950 less the 32 already credited, so 1
+            # new: 19 + 3.8 + 10 = 32.8 -> 100 x 32.8 / 38 = 86.3 -> 86, less the 83 credited: 3
+            better_run,
             better_run,  # duplicate
             SEED_RUN | {"client_event_id": event_id, "score": 100},  # conflict
             SEED_RUN | {"level_id": 999},  # refused: unknown level
@@ -158,7 +159,7 @@ def test_each_completion_moves_its_outcome_by_exactly_one(player_client, levels,
         'cyberquest_completions_refused_total{code="unknown_level"}': 1,
         'cyberquest_completions_refused_total{code="validation_error"}': 1,
         'cyberquest_completions_refused_total{code="rate_limited"}': 1,
-        "cyberquest_xp_awarded_total": 33,
+        "cyberquest_xp_awarded_total": 83 + 3,
         'cyberquest_rate_limited_total{limit="levels_api.complete_level: 7 per 1 minute"}': 1,
     }
     assert timed("levels_api.complete_level", "POST", 200) == timed_before + 4

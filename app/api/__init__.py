@@ -4,4 +4,4 @@ from flask import Blueprint
 
 api = Blueprint("levels_api", __name__, url_prefix="/api")
 
-from app.api import admin, guards, leaderboard, levels, openapi, progress, tokens  # noqa: E402,F401  (routes register on import)
+from app.api import achievements, admin, guards, leaderboard, levels, openapi, progress, tokens  # noqa: E402,F401  (routes register on import)

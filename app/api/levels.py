@@ -11,7 +11,7 @@ from app.extensions import limiter, remote_address
 from app.ratelimits import user_or_address
 from app.schemas.completions import CompletionRequestSchema, CompletionResultSchema
 from app.schemas.levels import LevelListSchema
-from app.services import completions, progress, rollout
+from app.services import completions, levels, progress, rollout
 
 level_list_schema = LevelListSchema()
 completion_request_schema = CompletionRequestSchema()
@@ -21,7 +21,8 @@ completion_result_schema = CompletionResultSchema()
 @api.get("/levels")
 def list_levels():
     user_id = current_user.id if current_user.is_authenticated else None
-    return level_list_schema.dump({"levels": progress.catalog(user_id)})
+    catalog = progress.catalog(user_id)
+    return level_list_schema.dump({"levels": catalog, "xp_rules": levels.rules_description()})
 
 
 @api.post("/levels/complete")

@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app
 
 from app.api import api
+from app.schemas.achievements import AchievementListSchema
 from app.schemas.admin import (
     AdjustmentResultSchema,
     ResetResultSchema,
@@ -143,6 +144,16 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "security": SIGNED_IN,
             "parameters": [{"in": "query", "schema": HistoryQuerySchema}],
             "responses": ok(HistoryPageSchema, "One page of history.") | errors(400, 401, *COMMON),
+        }
+    },
+    "/api/achievements": {
+        "get": {
+            "operationId": "listAchievements",
+            "tags": ["progress"],
+            "summary": "Every achievement, each with when the caller earned it (null if not yet).",
+            "security": SIGNED_IN,
+            "responses": ok(AchievementListSchema, "Achievements in catalog order.")
+            | errors(*COMMON),
         }
     },
     "/api/leaderboard": {

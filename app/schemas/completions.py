@@ -89,16 +89,37 @@ class CompletionRequestSchema(Schema):
 
 
 class XPBreakdownSchema(Schema):
+    """Every term of an award (README: XP rules); GET /api/levels' xp_rules.terms name each."""
+
     base = fields.Integer()
     difficulty = fields.String()
-    difficulty_multiplier = fields.String(metadata={"example": "1.2"})
+    difficulty_multiplier = fields.String(metadata={"example": "1.0"})
     time_bonus = fields.String(metadata={"example": "3.6"})
     no_hint_bonus = fields.Integer()
-    uncapped = fields.Integer()
-    cap = fields.Integer()
+    raw = fields.String(metadata={"description": "The seed's terms summed.", "example": "31.6"})
+    raw_best = fields.String(
+        metadata={
+            "description": "The raw value of the level's best possible run.",
+            "example": "38.0",
+        }
+    )
+    xp_reward = fields.Integer(metadata={"example": 100})
+    scale_to_reward = fields.Boolean(
+        metadata={"description": "Whether the run earned its share of xp_reward."}
+    )
+    scale = fields.String(
+        metadata={
+            "description": "xp_reward / raw_best, rounded for display (1 when not scaled);"
+            " xp uses the exact ratio.",
+            "example": "2.6316",
+        }
+    )
     xp = fields.Integer(metadata={"description": "This run's XP, before the repeat policy."})
     previously_credited = fields.Integer()
     awarded = fields.Integer()
+    # Completions recorded before the award was scaled to xp_reward keep the terms they had.
+    uncapped = fields.Integer(metadata={"description": "Earlier completions only."})
+    cap = fields.Integer(metadata={"description": "Earlier completions only."})
 
 
 class CompletionResultSchema(Schema):

@@ -10,7 +10,9 @@ class LevelSchema(Schema):
     category = fields.String()
     icon = fields.String(metadata={"description": "A Bootstrap Icons name."})
     difficulty = fields.String(metadata={"description": "How hard the level itself is."})
-    xp_reward = fields.Integer(metadata={"description": "The most XP the level can ever credit."})
+    xp_reward = fields.Integer(
+        metadata={"description": "What the level's best possible run earns; never more."}
+    )
     estimated_time = fields.String()
     expected_time_seconds = fields.Integer(allow_none=True)
     max_score = fields.Integer()
@@ -45,7 +47,7 @@ class LevelStateSchema(Schema):
 
 class CatalogLevelSchema(LevelSchema):
     max_xp = fields.Integer(
-        metadata={"description": "The most XP one run can earn (perfect, fast, no hints, hard)."}
+        metadata={"description": "The most XP one run can earn: see xp_rules.best_run."}
     )
     progress = fields.Nested(
         LevelStateSchema,
@@ -54,5 +56,35 @@ class CatalogLevelSchema(LevelSchema):
     )
 
 
+class XPRuleTermSchema(Schema):
+    name = fields.String(metadata={"description": "The term's key in a completion's xp_breakdown."})
+    label = fields.String(metadata={"example": "Speed bonus"})
+    rule = fields.String(metadata={"description": "How the term is worked out, in words."})
+    sign = fields.String(
+        metadata={"description": "The operator the term enters with (times, plus, minus, equals)."}
+    )
+
+
+class XPRulesSchema(Schema):
+    """The XP rules in force (README: XP rules), so that no page restates them."""
+
+    base_points = fields.Integer()
+    score_divisor = fields.Integer()
+    difficulty_multipliers = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "Per mode."}
+    )
+    time_bonus_ratio = fields.String(metadata={"description": "Of base, a decimal."})
+    no_hint_bonus = fields.Integer()
+    scale_to_reward = fields.Boolean(
+        metadata={"description": "A run earns its share of xp_reward; else raw XP capped at it."}
+    )
+    best_run = fields.String(metadata={"description": "The run that earns a level's max_xp."})
+    terms = fields.List(
+        fields.Nested(XPRuleTermSchema),
+        metadata={"description": "The formula term by term, in the order a breakdown reads."},
+    )
+
+
 class LevelListSchema(Schema):
     levels = fields.List(fields.Nested(CatalogLevelSchema))
+    xp_rules = fields.Nested(XPRulesSchema)

@@ -17,7 +17,7 @@ from app.errors import Conflict, NegativeBalance, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import LevelCompletion, UserLevelProgress, XPHistory
 from app.models.types import utcnow
-from app.services import ledger
+from app.services import ledger, outbox
 
 MAX_ADJUSTMENT = 1_000_000
 MAX_NOTE_LENGTH = 500
@@ -60,14 +60,16 @@ def adjust_xp(user_id: int, delta: int, note: str, actor_id: int | None = None) 
             raise NotFound(f"No user with id {user_id}.", code="user_not_found")
         if delta < 0 and locked.total_xp + delta < 0:
             raise NegativeBalance(locked.total_xp, delta)
+        now = utcnow()
         balance = ledger.append_entry(
             user_id,
             delta,
             "manual_adjustment",
-            now=utcnow(),
+            now=now,
             metadata=operator_metadata(note, actor_id),
         )
         entry = newest_entry(user_id)
+        outbox.add("xp_adjusted", user_id, {"entry_id": entry.id, "delta": delta}, now)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -118,6 +120,7 @@ def reset_user(user_id: int, note: str, actor_id: int | None = None) -> ResetRes
             revocation = revoke_in_transaction(completion_id, note, actor_id, reset=True)
             reversed_xp += revocation.reversed_xp
             total = revocation.new_total_xp
+        outbox.add("player_reset", user_id, {"revoked_completions": len(standing)}, utcnow())
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -171,6 +174,8 @@ def revoke_in_transaction(
         )
         entry = newest_entry(user_id)
     remove_from_progress(completion)
+    if not reset:  # a reset writes one event for all its revocations
+        outbox.add("completion_revoked", user_id, {"completion_id": completion_id}, now)
     return RevocationResult(
         completion_id=completion_id, reversed_xp=reversed_xp, new_total_xp=total, entry=entry
     )

@@ -17,7 +17,7 @@ from app.errors import ConflictingReuse, LevelLocked, LevelNotFound, ValidationF
 from app.extensions import db
 from app.models import Level, LevelCompletion, UserLevelProgress
 from app.models.types import utcnow
-from app.services import ledger
+from app.services import ledger, outbox
 from app.services.levels import xp_rules
 from app.signals import completion_recorded, emit
 from app.utils import xp
@@ -253,6 +253,7 @@ def record_in_transaction(
             metadata={"level_id": level.level_id},
         )
     record_progress(user_id, level.level_id, request.score, awarded, now, is_first=credited is None)
+    outbox.add("completion_recorded", user_id, {"completion_id": completion_id}, now)
     return CompletionResult(
         completion_id=completion_id,
         awarded_xp=awarded,

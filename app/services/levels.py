@@ -58,6 +58,16 @@ def max_xp(level: Level) -> int:
     return xp.max_xp(level.facts, xp_rules())
 
 
+def max_xp_by_difficulty(level: Level) -> dict[str, int]:
+    """Per mode the player may choose, the XP of a perfect, fast, hint-free run of `level`."""
+    return xp.max_xp_by_difficulty(level.facts, xp_rules())
+
+
+def rules_description() -> xp.RulesDescription:
+    """The rules in force in words, for the pages and GET /api/levels to show (README: XP rules)."""
+    return xp.describe_rules(xp_rules())
+
+
 def get_level(level_id: str) -> Level | None:
     """The level with this level_id ("1"), or None."""
     return db.session.execute(select(Level).where(Level.level_id == level_id)).scalar_one_or_none()

@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from app.services import progress
+from app.services import achievements, progress
 
 bp = Blueprint("progress", __name__)
 
@@ -11,4 +11,8 @@ bp = Blueprint("progress", __name__)
 @bp.get("/progress")
 @login_required
 def index():
-    return render_template("progress.html", summary=progress.summary(current_user.id))
+    return render_template(
+        "progress.html",
+        summary=progress.summary(current_user.id),
+        achievements=achievements.for_player(current_user.id),
+    )

@@ -40,8 +40,10 @@ def test_the_seed_example_returns_the_seed_response_shape(player_client, levels)
     body = response.json
     assert body["success"] is True
     assert body["is_new_completion"] is True
-    assert body["awarded_xp"] == 32  # base 18 + 20% time bonus 3.6 + 10 for no hints
-    assert body["new_total_xp"] == 32
+    # Raw: base 18 x 1.0 + 20% time bonus 3.6 + 10 for no hints = 31.6. Level 1's best run:
+    # 20 x 1.2 + 4.0 + 10 = 38.0. Scaled to its 100 XP: 100 x 31.6 / 38 = 83.16 -> 83.
+    assert body["awarded_xp"] == 83
+    assert body["new_total_xp"] == 83
     assert isinstance(body["completion_id"], int)
     assert body["level"] == {
         "level_id": 1,
@@ -54,9 +56,21 @@ def test_the_seed_example_returns_the_seed_response_shape(player_client, levels)
         "unlocked": True,
         "coming_soon": False,
     }
-    breakdown = body["xp_breakdown"]
-    assert breakdown["base"] == 18 and breakdown["time_bonus"] == "3.6"
-    assert breakdown["no_hint_bonus"] == 10 and breakdown["awarded"] == 32
+    assert body["xp_breakdown"] == {
+        "base": 18,
+        "difficulty": "normal",
+        "difficulty_multiplier": "1.0",
+        "time_bonus": "3.6",
+        "no_hint_bonus": 10,
+        "raw": "31.6",
+        "raw_best": "38.0",
+        "xp_reward": 100,
+        "scale_to_reward": True,
+        "scale": "2.6316",
+        "xp": 83,
+        "previously_credited": 0,
+        "awarded": 83,
+    }
     assert "Idempotent-Replayed" not in response.headers
 
 
@@ -74,7 +88,8 @@ def test_the_seed_plain_fetch_snippet_body_is_accepted_as_is(player_client, leve
     response = player_client.post(
         "/api/levels/complete", data=json.dumps(body), content_type="application/json"
     )
-    assert response.status_code == 200 and response.json["awarded_xp"] == 20
+    # 17 x 1.0 + 3.4 time bonus, hints used: 20.4; 100 x 20.4 / 38 = 53.68 -> 54.
+    assert response.status_code == 200 and response.json["awarded_xp"] == 54
 
 
 @pytest.mark.parametrize("level_ref", [1, "1", "level-1", " level-1 "])
@@ -93,7 +108,7 @@ def test_a_retry_returns_the_original_result_marked_as_replayed(app, player_clie
     assert again.json["is_new_completion"] is False
     for key in ("completion_id", "awarded_xp", "new_total_xp", "xp_breakdown"):
         assert again.json[key] == first.json[key]
-    assert ledger_state(app) == (1, 1, 32)
+    assert ledger_state(app) == (1, 1, 83)
 
 
 def test_reusing_an_event_id_for_a_different_result_is_a_conflict(app, player_client, levels):
@@ -104,7 +119,7 @@ def test_reusing_an_event_id_for_a_different_result_is_a_conflict(app, player_cl
     error = response.json["error"]
     assert error["code"] == "idempotency_conflict"
     assert error["original_completion_id"] == first.json["completion_id"]
-    assert ledger_state(app) == (1, 1, 32)
+    assert ledger_state(app) == (1, 1, 83)
 
 
 def test_without_an_event_id_a_quick_duplicate_is_answered_as_a_replay(app, player_client, levels):
@@ -113,7 +128,7 @@ def test_without_an_event_id_a_quick_duplicate_is_answered_as_a_replay(app, play
     second = player_client.post("/api/levels/complete", json=body)
     assert second.json["is_new_completion"] is False
     assert second.json["completion_id"] == first.json["completion_id"]
-    assert ledger_state(app) == (1, 1, 32)
+    assert ledger_state(app) == (1, 1, 83)
 
 
 WINDOW_REPEATS = [
@@ -126,8 +141,9 @@ WINDOW_REPEATS = [
         False,
         0,
     ),
-    # 18 x 1.2 = 21.6, + 3.6 time bonus + 10 for no hints = 35: 3 more than the normal run.
-    ("a harder difficulty", {"difficulty": "hard"}, True, 3),
+    # 18 x 1.2 = 21.6, + 3.6 time bonus + 10 for no hints = 35.2; 3520 / 38 = 92.6 -> 93:
+    # 10 more than the normal run's 83. Easy: 14.4 + 3.6 + 10 = 28.0 -> 74, less than 83.
+    ("a harder difficulty", {"difficulty": "hard"}, True, 10),
     ("an easier difficulty", {"difficulty": "easy"}, True, 0),
     ("another time", {"time_spent": 130}, True, 0),
     ("other metadata", {"metadata": {"hints_used": 0, "mistakes": 2}}, True, 0),
@@ -144,7 +160,7 @@ def test_without_an_event_id_only_the_same_payload_in_the_window_is_a_duplicate(
     app, player_client, levels, changes, is_new, added_xp
 ):
     first = player_client.post("/api/levels/complete", json=SEED_EXAMPLE)
-    assert first.json["awarded_xp"] == 32
+    assert first.json["awarded_xp"] == 83
     second = player_client.post("/api/levels/complete", json=SEED_EXAMPLE | changes)
     assert second.status_code == 200
     assert second.json["is_new_completion"] is is_new
@@ -154,34 +170,56 @@ def test_without_an_event_id_only_the_same_payload_in_the_window_is_a_duplicate(
         assert "Idempotent-Replayed" not in second.headers
     else:
         assert second.json["completion_id"] == first.json["completion_id"]
-        assert second.json["awarded_xp"] == 32  # the original answer, replayed
+        assert second.json["awarded_xp"] == 83  # the original answer, replayed
         assert second.headers["Idempotent-Replayed"] == "true"
-    assert second.json["new_total_xp"] == 32 + added_xp
-    assert ledger_state(app) == (2 if is_new else 1, 2 if added_xp else 1, 32 + added_xp)
+    assert second.json["new_total_xp"] == 83 + added_xp
+    assert ledger_state(app) == (2 if is_new else 1, 2 if added_xp else 1, 83 + added_xp)
 
 
 def test_a_replayed_level_earns_only_the_improvement(app, player_client, levels):
     first = player_client.post("/api/levels/complete", json=completion(score=500))
-    assert first.json["awarded_xp"] == 28  # base 15 + 20% of it for speed + 10 for no hints
+    # Base 15 + 20% of it for speed + 10 for no hints = 28.0; 100 x 28 / 38 = 73.7 -> 74.
+    assert first.json["awarded_xp"] == 74
     same = player_client.post("/api/levels/complete", json=completion(score=500))
     assert same.json["is_new_completion"] is True and same.json["awarded_xp"] == 0
     better = player_client.post(
         "/api/levels/complete", json=completion(score=1000, difficulty="hard")
     )
-    assert better.json["awarded_xp"] == 38 - 28
-    assert better.json["xp_breakdown"]["previously_credited"] == 28
+    # The best possible run earns the level's whole 100 XP, of which 74 were credited.
+    assert better.json["awarded_xp"] == 100 - 74
+    assert better.json["xp_breakdown"]["previously_credited"] == 74
     worse = player_client.post("/api/levels/complete", json=completion(score=100))
     assert worse.json["awarded_xp"] == 0
-    assert ledger_state(app) == (4, 2, 38)  # a zero award writes no ledger entry
+    assert ledger_state(app) == (4, 2, 100)  # a zero award writes no ledger entry
 
 
-def test_xp_never_exceeds_the_level_reward(app, player_client, levels):
+def test_the_best_possible_run_earns_exactly_the_level_reward(app, player_client, levels):
+    with app.app_context():
+        db.session.execute(Level.__table__.update().values(xp_reward=25))
+        db.session.commit()
+    best = completion(score=1000, time_spent=60, difficulty="hard")
+    response = player_client.post("/api/levels/complete", json=best)
+    assert response.json["awarded_xp"] == 25
+    assert response.json["xp_breakdown"]["xp_reward"] == 25
+    # The same score on normal: 20 + 4.0 + 10 = 34.0 of 38.0; 25 x 34 / 38 = 22.4 -> 22.
+    normal = completion(score=1000, time_spent=60, difficulty="normal")
+    assert player_client.post("/api/levels/complete", json=normal).json["xp_breakdown"]["xp"] == 22
+
+
+def test_unscaled_rules_cap_the_raw_value_at_the_level_reward(
+    app, player_client, levels, config_override
+):
+    config_override(XP_RULES={"scale_to_reward": False})
     with app.app_context():
         db.session.execute(Level.__table__.update().values(xp_reward=25))
         db.session.commit()
     response = player_client.post("/api/levels/complete", json=completion(score=1000))
+    breakdown = response.json["xp_breakdown"]
+    # 20 + 4.0 + 10 = 34.0, capped at 25; the seed's example alone would be 31.6 -> 32.
+    assert (breakdown["raw"], breakdown["scale"], breakdown["xp"]) == ("34.0", "1", 25)
     assert response.json["awarded_xp"] == 25
-    assert response.json["xp_breakdown"]["cap"] == 25
+    seed_run = player_client.post("/api/levels/complete", json=completion(level_id="level-2"))
+    assert seed_run.json["awarded_xp"] == 25
 
 
 def test_a_token_client_records_as_an_api_source(app, client, player, levels):

@@ -36,6 +36,7 @@ OPERATION_IDS = {
     ("/api/levels/complete", "post"): ("recordCompletion", "levels"),
     ("/api/levels/progress", "get"): ("getProgress", "progress"),
     ("/api/xp/history", "get"): ("getXpHistory", "progress"),
+    ("/api/achievements", "get"): ("listAchievements", "progress"),
     ("/api/leaderboard", "get"): ("getLeaderboard", "leaderboard"),
     ("/api/tokens", "get"): ("listTokens", "tokens"),
     ("/api/tokens", "post"): ("createToken", "tokens"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Response, expect
 
 AWARDED_XP = re.compile(r"\+(\d+) XP")
 
@@ -33,6 +33,16 @@ def submit_level(page: Page, after: str = "02:00") -> None:
     expect(page.get_by_test_id("result")).to_be_visible()
 
 
+def submit_completion(page: Page, after: str = "02:00") -> Response:
+    """submit_level, returning the server's answer to the completion the page posted (its
+    request is the completion as sent)."""
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/api/levels/complete")
+    ) as answer:
+        submit_level(page, after)
+    return answer.value
+
+
 def awarded_xp(page: Page) -> int:
     """The N of "+N XP" in the result dialog, once the server's answer is shown."""
     awarded = page.get_by_test_id("awarded-xp")
@@ -56,18 +66,33 @@ def server_total(page: Page) -> int:
     return server_progress(page)["total_xp"]
 
 
-def expect_perfect_run_awarded(page: Page, level_id: int, max_score: int = 1000) -> int:
-    """The result dialog shows full marks and no mistakes, and the XP it shows is what the server
-    credited: the level is completed with that best score and that XP, and so is the total.
-    Returns the XP awarded."""
+def catalog_level(page: Page, level_id: int) -> dict:
+    """The level's entry in GET /api/levels (max_score, xp_reward...)."""
+    levels = page.request.get("/api/levels").json()["levels"]
+    return next(level for level in levels if level["level_id"] == level_id)
+
+
+def expect_perfect_run_awarded(page: Page, level_id: int, answer: Response) -> int:
+    """The page sent the level's max_score (as the catalog API gives it), the result dialog shows
+    full marks and no mistakes, and the XP it shows is what the server recorded: its answer to the
+    completion, the level's progress, the total and the newest ledger entry. `answer` is what
+    submit_completion returned. Returns the XP awarded."""
+    max_score = catalog_level(page, level_id)["max_score"]
+    sent = answer.request.post_data_json
+    assert sent["level_id"] == level_id
+    assert sent["score"] == max_score
     result = page.get_by_test_id("result")
     expect(result).to_contain_text(f"Score {max_score} of {max_score}")
     expect(result).to_contain_text("0 mistakes")
     xp = awarded_xp(page)
     assert xp > 0
+    recorded = answer.json()
+    assert recorded["awarded_xp"] == xp
     level = server_level(page, level_id)
     assert level["completed"] is True
     assert level["best_score"] == max_score
     assert level["xp_earned"] == xp
-    assert server_total(page) == xp
+    assert server_total(page) == recorded["new_total_xp"] == xp
+    newest = page.request.get("/api/xp/history?limit=1").json()["items"][0]
+    assert (newest["delta"], newest["balance_after"]) == (xp, xp)
     return xp

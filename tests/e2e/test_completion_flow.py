@@ -46,14 +46,27 @@ def test_register_play_level_one_and_find_the_same_total_after_a_reload(
     screenshot(page, "simulated-pc")
     page.get_by_test_id("submit-level").click()
     xp = awarded_xp(page)
-    assert xp == 34  # perfect, quick and hint-free on normal: base 20 + speed 4 + no hints 10
-    expect(page.get_by_test_id("xp-breakdown")).to_be_visible()
+    # Perfect, quick and hint-free on normal: base 20 + speed 4 + no hints 10 = 34.0, of the
+    # level's best run on hard (20 x 1.2 + 4 + 10 = 38.0); 100 x 34 / 38 = 89.47 -> 89.
+    assert xp == 89
+    breakdown = page.get_by_test_id("xp-breakdown")
+    expect(breakdown).to_be_visible()
+    # The rows read the server's words and numbers.
+    expect(breakdown.locator("tr[data-term=raw]")).to_contain_text("= 34.0")
+    expect(breakdown.locator("tr[data-term=raw_best]")).to_contain_text("Best possible run")
+    expect(breakdown.locator("tr[data-term=raw_best]")).to_contain_text("38.0")
+    times = "\N{MULTIPLICATION SIGN}"
+    expect(breakdown.locator("tr[data-term=scale]")).to_contain_text(f"{times} 2.6316")
+    expect(breakdown.locator("tr[data-term=xp]")).to_contain_text("= 89")
 
     page.goto("/progress")
     page.reload()
     expect(page.get_by_test_id("progress-total-xp")).to_have_text(str(xp))
     expect(page.get_by_test_id("history-row")).to_have_count(1)
     expect(page.get_by_test_id("xp-chart")).to_have_attribute("data-points", "1")
+    expect(page.locator("[data-testid=xp-rules] li[data-term=base]")).to_contain_text(
+        "10 + score ÷ 100"
+    )
     screenshot(page, "progress-page")
     assert server_total(page) == xp
 

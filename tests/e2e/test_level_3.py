@@ -10,6 +10,7 @@ from tests.e2e.play import (
     expect_perfect_run_awarded,
     server_level,
     start_level,
+    submit_completion,
     submit_level,
 )
 
@@ -60,8 +61,8 @@ def test_a_perfect_investigation_scores_full_marks_and_earns_the_awarded_xp(
     page.get_by_test_id("inspect-7712").click()
     screenshot(page, "level-3-playing")
 
-    submit_level(page)
-    expect_perfect_run_awarded(page, LEVEL_ID)
+    answer = submit_completion(page)
+    expect_perfect_run_awarded(page, LEVEL_ID, answer)
 
 
 def test_isolating_the_wrong_processes_scores_less_and_counts_mistakes(signed_in_page):

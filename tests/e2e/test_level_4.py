@@ -10,6 +10,7 @@ from tests.e2e.play import (
     expect_perfect_run_awarded,
     server_level,
     start_level,
+    submit_completion,
     submit_level,
 )
 
@@ -78,9 +79,9 @@ def test_a_perfect_engagement_scores_full_marks_and_earns_the_awarded_xp(
     correct = next(option for option in data["disclosure"] if option["correct"])
     page.get_by_test_id(f"disclosure-{correct['id']}").check()
     page.get_by_test_id("data-handling-leave-untouched").check()
-    submit_level(page)
+    answer = submit_completion(page)
 
-    expect_perfect_run_awarded(page, LEVEL_ID)
+    expect_perfect_run_awarded(page, LEVEL_ID, answer)
 
 
 def test_leaving_scope_and_disclosing_publicly_scores_less_and_counts_mistakes(signed_in_page):

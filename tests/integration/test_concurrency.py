@@ -62,7 +62,7 @@ def user_rows(app, user_id: int) -> dict[str, Any]:
 
 
 def ledger_problems(app) -> list[str]:
-    """Every broken invariant of DESIGN §3, found with plain SQL; empty when the ledger is sound."""
+    """Every broken invariant (docs/architecture.md), by plain SQL; empty for a sound ledger."""
     problems: list[str] = []
     totals = rows(
         app,

@@ -126,9 +126,10 @@ def test_every_outcome_moves_by_exactly_one_whichever_worker_counts_it(
 
     # Each pair of requests is answered by the two workers, one each.
     pairs = [
-        # new (32 XP), then its replay, on the other worker
+        # new (83 XP: 100 x 31.6 / 38 = 83.2), then its replay, on the other worker
         (SEED_RUN | {"client_event_id": event_id}, SEED_RUN | {"client_event_id": event_id}),
-        # new (33 XP for 950 less the 32 already credited: 1), then its duplicate
+        # new (100 x 32.8 / 38 = 86.3 -> 86 XP for 950, less the 83 already credited: 3), then
+        # its duplicate
         (better_run, better_run),
         # the event id reused for another payload; a level that does not exist
         (SEED_RUN | {"client_event_id": event_id, "score": 100}, SEED_RUN | {"level_id": 999}),
@@ -153,7 +154,7 @@ def test_every_outcome_moves_by_exactly_one_whichever_worker_counts_it(
         'cyberquest_completions_total{outcome="refused"}': 2,
         'cyberquest_completions_refused_total{code="unknown_level"}': 1,
         'cyberquest_completions_refused_total{code="rate_limited"}': 1,
-        "cyberquest_xp_awarded_total": 33,
+        "cyberquest_xp_awarded_total": 83 + 3,
         'cyberquest_rate_limited_total{limit="levels_api.complete_level: 6 per 1 minute"}': 1,
     }
     assert moved(completion_timings(baseline[0]), completion_timings(scrapes[-1])) == {

@@ -9,7 +9,7 @@ const PAYLOAD = {
   level_id: 1, level_type: 'simulation', score: 850, time_spent: 120, difficulty: 'normal',
   metadata: { hints_used: 0, mistakes: 1 },
 };
-const OK = { success: true, completion_id: 7, awarded_xp: 32, new_total_xp: 32, is_new_completion: true, xp_breakdown: {}, level: {} };
+const OK = { success: true, completion_id: 7, awarded_xp: 83, new_total_xp: 83, is_new_completion: true, xp_breakdown: {}, level: {} };
 const REPLAY = { ...OK, is_new_completion: false };
 
 function fakeStorage(initial = {}) {

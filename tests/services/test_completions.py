@@ -56,7 +56,8 @@ def test_a_failure_mid_transaction_leaves_nothing_behind(
     monkeypatch.undo()
     retried = post(player_client)  # the player's retry then succeeds in full
     assert retried.status_code == 200 and retried.json["is_new_completion"] is True
-    assert counts(app) == {"completions": 1, "history": 1, "progress": 1, "total_xp": 32}
+    # The seed's example run: 100 x 31.6 / 38 = 83.16 -> 83 (README, "XP rules").
+    assert counts(app) == {"completions": 1, "history": 1, "progress": 1, "total_xp": 83}
 
 
 def test_a_failure_after_earlier_completions_keeps_them_intact(
@@ -101,12 +102,12 @@ def test_after_the_dedup_window_the_same_result_counts_but_earns_nothing_again(
 ):
     body = {k: v for k, v in BODY.items()}
     first = player_client.post("/api/levels/complete", json=body)
-    assert first.json["awarded_xp"] == 32
+    assert first.json["awarded_xp"] == 83
     age_completions(app, 31)
     again = player_client.post("/api/levels/complete", json=body)
     assert again.json["is_new_completion"] is True
     assert again.json["awarded_xp"] == 0
-    assert counts(app)["total_xp"] == 32
+    assert counts(app)["total_xp"] == 83
 
 
 def test_the_dedup_window_is_configurable(app, player_client, levels, config_override):
@@ -161,7 +162,7 @@ def test_the_signal_is_sent_once_per_new_completion_and_never_for_a_replay(
         player_client.post("/api/levels/complete", json=body | {"score": 1})  # conflict
     finally:
         completion_recorded.disconnect(receiver, app)
-    assert received == [(first.json["completion_id"], 32)]
+    assert received == [(first.json["completion_id"], 83)]
 
 
 def test_a_failing_signal_receiver_never_loses_the_completion(app, player_client, levels):
@@ -187,15 +188,18 @@ def test_the_award_is_fixed_when_recorded_even_if_the_level_changes_later(
         db.session.execute(update(Level).where(Level.level_id == "1").values(xp_reward=10))
         db.session.commit()
         stored = db.session.get(LevelCompletion, first.json["completion_id"])
-        assert stored.awarded_xp == 32
-        assert db.session.scalar(select(XPHistory.delta)) == 32
+        assert stored.awarded_xp == 83
+        assert db.session.scalar(select(XPHistory.delta)) == 83
 
 
 def test_xp_rules_come_from_configuration(app, player_client, levels, config_override):
     config_override(XP_RULES={"no_hint_bonus": 0, "difficulty_multipliers": {"normal": 2}})
     response = post(player_client)
-    assert response.json["xp_breakdown"]["difficulty_multiplier"] == "2"
-    assert response.json["awarded_xp"] == 18 * 2 + 4  # time bonus 3.6 rounds with the rest
+    breakdown = response.json["xp_breakdown"]
+    assert breakdown["difficulty_multiplier"] == "2"
+    # 18 x 2 + 3.6 = 39.6; the best run is now on normal: 20 x 2 + 4.0 = 44.0; 100 x 39.6 / 44.
+    assert (breakdown["raw"], breakdown["raw_best"]) == ("39.6", "44.0")
+    assert response.json["awarded_xp"] == 90
 
 
 def test_recording_for_a_deleted_user_is_refused(app, levels):
@@ -213,7 +217,9 @@ def test_progress_tracks_best_score_and_counts(app, player_client, player, level
     post(player_client, score=600)
     with app.app_context():
         row = db.session.get(UserLevelProgress, (player.id, "1"))
-        assert (row.best_score, row.completions_count, row.xp_earned) == (900, 3, 33)
+        # 400: 14 + 2.8 + 10 = 26.8 -> 71; 900: 19 + 3.8 + 10 = 32.8 -> 86.3 -> 86 (of 38.0, x 100);
+        # 600: 29.2 -> 77, less than 86, so the level's credit stays at the best run's.
+        assert (row.best_score, row.completions_count, row.xp_earned) == (900, 3, 86)
         assert row.first_completed_at <= row.last_completed_at <= utcnow()
 
 
@@ -267,11 +273,13 @@ def test_within_the_window_a_harder_run_with_the_same_score_is_a_new_completion(
         first = completions.record_completion(player.id, normal)
         better = completions.record_completion(player.id, hard)
         again = completions.record_completion(player.id, hard)
-    assert first.awarded_xp == 32  # base 18 + 3.6 time bonus + 10 for no hints
+    # Base 18 + 3.6 time bonus + 10 for no hints = 31.6, of level 1's best 38.0: 83 of 100.
+    assert first.awarded_xp == 83
     assert better.is_new_completion is True
     assert better.completion_id != first.completion_id
-    assert better.awarded_xp == 35 - 32  # 18 x 1.2 = 21.6, + 3.6 + 10 = 35.2, rounded to 35
-    assert better.new_total_xp == 35
+    # 18 x 1.2 = 21.6, + 3.6 + 10 = 35.2; 100 x 35.2 / 38 = 92.6 -> 93.
+    assert better.awarded_xp == 93 - 83
+    assert better.new_total_xp == 93
     assert again.is_new_completion is False
     assert again.completion_id == better.completion_id
-    assert counts(app) == {"completions": 2, "history": 2, "progress": 1, "total_xp": 35}
+    assert counts(app) == {"completions": 2, "history": 2, "progress": 1, "total_xp": 93}

@@ -80,6 +80,16 @@ async function drawChart() {
   canvas.dataset.points = String(entries.length);
 }
 
+async function showRules() {
+  // The XP rules in the server's words (GET /api/levels), so this page never restates them.
+  const response = await fetch('/api/levels', { credentials: 'include' });
+  if (!response.ok) throw new Error(`levels: HTTP ${response.status}`);
+  const { xp_rules: rules } = await response.json();
+  document.getElementById('xp-rules').replaceChildren(...rules.terms.map((term) =>
+    h('li', { 'data-term': term.name }, h('strong', {}, term.label), `: ${term.rule}`)));
+}
+
 more.addEventListener('click', loadMore);
 loadMore();
 drawChart();
+showRules();

@@ -4,10 +4,15 @@
 import { createPC } from './desktop.js';
 import { h, icon, replace } from './dom.js';
 import { createCompletionClient } from './levels/completion-client.js';
+import { breakdownRows } from './xp-breakdown.js';
 
 const config = JSON.parse(document.getElementById('play-config').textContent);
 const { level } = config;
 const LOCAL_RESULTS_KEY = 'cyberquest.local-results.v1';
+// The worker awards achievements after the completion is recorded: the dialog looks a few times
+// for new ones, and whatever it misses is announced on the player's next page.
+const ACHIEVEMENT_CHECKS = 8;
+const ACHIEVEMENT_CHECK_MS = 1000;
 
 const client = createCompletionClient({
   userId: config.user_id,
@@ -33,19 +38,13 @@ function count(n, noun) {
 }
 
 function breakdownTable(breakdown) {
-  const rows = [
-    ['Base (10 + score ÷ 100)', breakdown.base],
-    [`Difficulty (${breakdown.difficulty})`, `× ${breakdown.difficulty_multiplier}`],
-    ['Speed bonus', `+ ${breakdown.time_bonus}`],
-    ['No-hint bonus', `+ ${breakdown.no_hint_bonus}`],
-    ['This run (rounded, capped at ' + breakdown.cap + ')', breakdown.xp],
-    ['Already earned on this level', `− ${breakdown.previously_credited}`],
-    ['Awarded', breakdown.awarded],
-  ];
+  const rows = breakdownRows(breakdown, config.xp_rules.terms);
   return h(
     'table',
     { class: 'table table-sm mb-0', 'data-testid': 'xp-breakdown' },
-    h('tbody', {}, rows.map(([label, value]) => h('tr', {}, h('td', {}, label), h('td', { class: 'text-end' }, String(value))))),
+    h('tbody', {}, rows.map((row) => h('tr', { 'data-term': row.name },
+      h('td', {}, row.label, h('div', { class: 'small text-body-secondary' }, row.rule)),
+      h('td', { class: 'text-end text-nowrap' }, row.value)))),
   );
 }
 
@@ -92,6 +91,39 @@ function describe(outcome, result) {
   return lines;
 }
 
+// The player's earned achievements by key, or null when they cannot be read.
+async function earnedAchievements() {
+  try {
+    const response = await fetch('/api/achievements', {
+      credentials: 'include',
+      headers: { Accept: 'application/json' },
+    });
+    if (!response.ok) return null;
+    const { achievements } = await response.json();
+    return new Map(achievements.filter((a) => a.earned_at).map((a) => [a.key, a]));
+  } catch {
+    return null;
+  }
+}
+
+async function showNewAchievements(body, before) {
+  const list = h('div', { 'data-testid': 'new-achievements' });
+  body.append(list);
+  for (let check = 0; check < ACHIEVEMENT_CHECKS; check += 1) {
+    await new Promise((resolve) => setTimeout(resolve, ACHIEVEMENT_CHECK_MS));
+    const now = await earnedAchievements();
+    if (now === null) return;
+    const fresh = [...now.values()].filter((a) => !before.has(a.key));
+    if (fresh.length > 0) {
+      for (const achievement of fresh) {
+        list.append(h('p', { class: 'mb-1 text-success', 'data-testid': 'new-achievement' },
+          icon(`${achievement.icon} text-warning`), ` Achievement unlocked: ${achievement.name}`));
+      }
+      return;
+    }
+  }
+}
+
 function updateNavTotal(total) {
   const nav = document.querySelector('[data-testid="nav-xp"]');
   if (nav) nav.textContent = String(total);
@@ -102,6 +134,7 @@ async function finished(result, difficulty) {
   const body = document.getElementById('result-body');
   replace(body, h('p', {}, h('span', { class: 'spinner-border spinner-border-sm' }), ' Saving your result…'));
   modal.show();
+  const earnedBefore = config.tracking_enabled ? earnedAchievements() : Promise.resolve(null);
   const outcome = await client.reportCompletion({
     level_id: level.level_id,
     level_type: 'simulation',
@@ -111,6 +144,8 @@ async function finished(result, difficulty) {
     metadata: { hints_used: result.hints_used, mistakes: result.mistakes },
   });
   replace(body, describe(outcome, result));
+  const before = await earnedBefore;
+  if (outcome.status === 'recorded' && before !== null) showNewAchievements(body, before);
 }
 
 async function start() {

@@ -11,7 +11,7 @@
 //   reason-<n>            <select> on normal and hard only; values are REASONS[].value; the correct
 //                         value for article n is ARTICLES[n - 1].reason ('credible' for credible ones)
 //   submit-level          enabled once every article has a verdict (and a reason on normal/hard)
-//   after submitting:     level-score ("Score: S / 1000"), feedback-<n> under each article
+//   after submitting:     level-score ("Score: S / M", M the level's max_score), feedback-<n> under each article
 // Score: 3 points per correct verdict, plus (normal/hard) 2 points per correct reason on an
 // article whose verdict is also correct, scaled to max_score. Each wrong verdict or reason counts
 // as one mistake, recorded when the player submits (choices can be changed until then).

@@ -192,10 +192,16 @@ export const SECURITY_LOG = [
 ];
 
 /**
- * The 1000 points are shared between the malware processes; each legitimate process isolated and
- * each attempt to stop a critical one costs points, so isolating everything does not pay.
+ * The level's own points: `points` are shared between the malware processes; each legitimate
+ * process isolated and each attempt to stop a critical one costs points, so isolating everything
+ * does not pay. The score is those points as a share of the level's max_score.
  */
-export const SCORING = { max: 1000, wrongIsolation: 150, criticalAttempt: 200 };
+export const SCORING = { points: 1000, wrongIsolation: 150, criticalAttempt: 200 };
+
+/** A number of the level's points as score, on a level whose max_score is `maxScore`. */
+export function pointsToScore(points, maxScore) {
+  return Math.round((maxScore * points) / SCORING.points);
+}
 
 /** The processes, startup entries or log lines shown on a difficulty. */
 export function forDifficulty(items, difficulty) {
@@ -207,18 +213,23 @@ export function forDifficulty(items, difficulty) {
  * @param {object[]} processes the processes shown on this difficulty
  * @param {Set<number>} isolated PIDs the player isolated
  * @param {number} criticalAttempts times the player tried to isolate a critical process
+ * @param {number} maxScore the level's max_score (a perfect investigation scores exactly this)
  */
-export function scoreInvestigation(processes, isolated, criticalAttempts) {
+export function scoreInvestigation(processes, isolated, criticalAttempts, maxScore) {
   const malware = processes.filter((p) => p.malicious);
   const legitimate = processes.filter((p) => !p.malicious);
   const caught = malware.filter((p) => isolated.has(p.pid));
   const spared = legitimate.filter((p) => !isolated.has(p.pid));
   const disrupted = legitimate.filter((p) => isolated.has(p.pid));
-  const raw = Math.round((SCORING.max * caught.length) / malware.length)
-    - SCORING.wrongIsolation * disrupted.length
-    - SCORING.criticalAttempt * criticalAttempts;
+  // Counted in 1/malware.length of a point, so the sum stays whole and is rounded only once.
+  const outOf = SCORING.points * malware.length;
+  const points = SCORING.points * caught.length
+    - malware.length * (SCORING.wrongIsolation * disrupted.length + SCORING.criticalAttempt * criticalAttempts);
   return {
-    score: Math.max(0, Math.min(SCORING.max, raw)),
+    score: Math.round((maxScore * Math.max(0, Math.min(outOf, points))) / outOf),
+    malwareScore: Math.round((maxScore * caught.length) / malware.length),
+    wrongIsolationCost: pointsToScore(SCORING.wrongIsolation, maxScore),
+    criticalAttemptCost: pointsToScore(SCORING.criticalAttempt, maxScore),
     caught,
     missed: malware.filter((p) => !isolated.has(p.pid)),
     spared,
@@ -456,7 +467,7 @@ function currentHint(game) {
 function submitInvestigation(game) {
   if (game.submitted || game.inspected.size < game.processes.length) return;
   game.submitted = true;
-  const result = scoreInvestigation(game.processes, game.isolated, game.criticalAttempts);
+  const result = scoreInvestigation(game.processes, game.isolated, game.criticalAttempts, game.pc.level.max_score);
   // Leaving malware running or quarantining a legitimate program are wrong decisions too.
   for (let i = 0; i < result.missed.length + result.disrupted.length; i += 1) game.pc.recordMistake();
   refreshTaskManager(game);
@@ -467,10 +478,10 @@ function submitInvestigation(game) {
 
 function summaryLines(game, result) {
   const lines = [
-    `Malware isolated: ${result.caught.length} of ${result.malwareCount} (+${Math.round((SCORING.max * result.caught.length) / result.malwareCount)}).`,
-    `Legitimate processes left running: ${result.spared.length} of ${result.legitimateCount} (−${SCORING.wrongIsolation} for each one isolated).`,
+    `Malware isolated: ${result.caught.length} of ${result.malwareCount} (+${result.malwareScore}).`,
+    `Legitimate processes left running: ${result.spared.length} of ${result.legitimateCount} (−${result.wrongIsolationCost} for each one isolated).`,
   ];
-  if (game.criticalAttempts) lines.push(`Attempts to stop a critical Windows process: ${game.criticalAttempts} (−${SCORING.criticalAttempt} each).`);
+  if (game.criticalAttempts) lines.push(`Attempts to stop a critical Windows process: ${game.criticalAttempts} (−${result.criticalAttemptCost} each).`);
   for (const p of result.missed) lines.push(`Missed: ${p.name} (PID ${p.pid}). ${p.explanation}`);
   for (const p of result.disrupted) lines.push(`Wrongly isolated: ${p.name} (PID ${p.pid}). ${p.explanation}`);
   return lines;
@@ -504,7 +515,7 @@ function feedbackOrder(game) {
 function showFeedback(game, result) {
   const win = game.pc.openWindow({ id: 'results', title: 'Incident report — results', icon: 'bi-clipboard-check', width: 640, height: 460 });
   replace(win.body, h('div', { 'data-testid': 'level-feedback' },
-    h('p', { class: 'fs-5 mb-2', 'data-testid': 'level-score' }, `Score: ${result.score} / ${SCORING.max}`),
+    h('p', { class: 'fs-5 mb-2', 'data-testid': 'level-score' }, `Score: ${result.score} / ${game.pc.level.max_score}`),
     h('ul', { class: 'small' }, summaryLines(game, result).slice(0, 3).map((line) => h('li', {}, line))),
     h('h3', { class: 'h6' }, 'What each process really was'),
     h('ul', { class: 'list-unstyled small mb-0' }, feedbackOrder(game).map((p) => {

@@ -207,10 +207,22 @@ export const DATA_HANDLING_OPTIONS = [
   },
 ];
 
-/** How the 1000 points are shared. Each out-of-scope action also costs `perViolation`. */
+/**
+ * How the level's own points are shared. Each out-of-scope action also costs `perViolation`.
+ * The score is the points as a share of FULL_POINTS, scaled to the level's max_score.
+ */
 export const SCORING = {
   perFinding: 75, perSeverity: 75, nearSeverity: 30, inScope: 150, perViolation: 150, disclosure: 200, dataHandling: 50,
 };
+
+/** The points of a perfect report: every finding found and rated exactly, in scope, disclosed and handled well. */
+export const FULL_POINTS = FINDINGS.length * (SCORING.perFinding + SCORING.perSeverity)
+  + SCORING.inScope + SCORING.disclosure + SCORING.dataHandling;
+
+/** A number of the level's points as score, on a level whose max_score is `maxScore`. */
+export function pointsToScore(points, maxScore) {
+  return Math.round((maxScore * points) / FULL_POINTS);
+}
 
 /** The host a terminal argument (IP or name) points at, or null when the name does not resolve. */
 export function resolveTarget(text) {
@@ -237,21 +249,25 @@ export function severityPoints(chosen, correct) {
 }
 
 /**
- * Score a report from the player's choices only.
+ * Score a report from the player's choices only. `points` holds each part in the level's own
+ * points; `parts` the same parts as score, for the feedback; `score` is rounded once, from the
+ * total.
  * @param {{found: string[], severities: Object<string,string>, violations: number,
- *          disclosure: string, dataHandling: string}} report
+ *          disclosure: string, dataHandling: string, maxScore: number}} report
+ *   maxScore is the level's max_score (a perfect report scores exactly this)
  */
-export function scoreReport({ found, severities, violations, disclosure, dataHandling }) {
+export function scoreReport({ found, severities, violations, disclosure, dataHandling, maxScore }) {
   const foundFindings = FINDINGS.filter((f) => found.includes(f.id));
-  const parts = {
+  const points = {
     findings: SCORING.perFinding * foundFindings.length,
     severities: foundFindings.reduce((sum, f) => sum + severityPoints(severities[f.id], f.severity), 0),
     scope: violations === 0 ? SCORING.inScope : -SCORING.perViolation * violations,
     disclosure: DISCLOSURE_OPTIONS.find((o) => o.id === disclosure)?.correct ? SCORING.disclosure : 0,
     dataHandling: DATA_HANDLING_OPTIONS.find((o) => o.id === dataHandling)?.correct ? SCORING.dataHandling : 0,
   };
-  const total = Object.values(parts).reduce((a, b) => a + b, 0);
-  return { score: Math.max(0, Math.min(1000, total)), parts };
+  const total = Object.values(points).reduce((a, b) => a + b, 0);
+  const parts = Object.fromEntries(Object.entries(points).map(([part, value]) => [part, pointsToScore(value, maxScore)]));
+  return { score: pointsToScore(Math.max(0, Math.min(FULL_POINTS, total)), maxScore), points, parts };
 }
 
 function hostLabel(host) {
@@ -619,7 +635,7 @@ function submitReport(game) {
   if (game.submitted || missingDecisions(game).length > 0) return;
   const result = scoreReport({
     found: game.found, severities: game.severities, violations: game.violations.length,
-    disclosure: game.disclosure, dataHandling: game.dataHandling,
+    disclosure: game.disclosure, dataHandling: game.dataHandling, maxScore: game.pc.level.max_score,
   });
   // Wrong ratings and an irresponsible disclosure are mistakes, like leaving the scope.
   const wrongSeverities = game.found.filter((id) => game.severities[id] !== FINDINGS.find((f) => f.id === id).severity);
@@ -639,7 +655,7 @@ function summaryLines(game, result) {
   return [
     `Findings identified: ${game.found.length} of ${FINDINGS.length} (+${result.parts.findings}).`,
     `Severities exactly right: ${exact} of ${game.found.length} (+${result.parts.severities}).`,
-    game.violations.length === 0 ? `Stayed in scope (+${SCORING.inScope}).`
+    game.violations.length === 0 ? `Stayed in scope (+${result.parts.scope}).`
       : `Scope violations: ${game.violations.length} (${result.parts.scope}).`,
     `Disclosure: ${disclosure.correct ? 'responsible, private report' : 'irresponsible'} (+${result.parts.disclosure}). ${disclosure.why}`,
     `Client data: ${data.correct ? 'left untouched' : 'mishandled'} (+${result.parts.dataHandling}). ${data.why}`,
@@ -663,7 +679,7 @@ function findingFeedback(game, finding) {
 function showFeedback(game, result) {
   const view = game.report;
   replace(view.feedback, h('div', { class: 'alert alert-info mt-3 mb-0 small', 'data-testid': 'level-feedback' },
-    h('p', { class: 'fs-6 fw-semibold mb-2', 'data-testid': 'level-score' }, `Score: ${result.score} / 1000`),
+    h('p', { class: 'fs-6 fw-semibold mb-2', 'data-testid': 'level-score' }, `Score: ${result.score} / ${game.pc.level.max_score}`),
     h('ul', { class: 'ps-3' }, summaryLines(game, result).map((line) => h('li', {}, line))),
     game.violations.length ? h('p', {}, `Out-of-scope actions: ${game.violations.map((v) => v.command).join(' · ')}`) : null,
     h('ul', { class: 'list-unstyled mb-0' }, FINDINGS.map((f) => findingFeedback(game, f)))));

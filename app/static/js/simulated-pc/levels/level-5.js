@@ -16,7 +16,10 @@ export const CATEGORIES = [
   { id: 'attribution', label: 'Attribution', short: 'Attribution' },
 ];
 
-/** Points: evidence and report are scored separately and added (900 + 5 × 120 = 1500). */
+/**
+ * The level's own points: evidence and report are scored separately and added (900 + 5 × 120 =
+ * 1500, FULL_POINTS). The score is the points as a share of FULL_POINTS, scaled to max_score.
+ */
 export const SCORING = { evidencePoints: 900, decoyPenalty: 75, answerPoints: 120 };
 
 // Minutes east of UTC each kind of log is written in. On easy and normal the whole server runs on
@@ -482,6 +485,9 @@ export const REPORT_QUESTIONS = [
   },
 ];
 
+/** The points of a perfect case file: every exhibit with its category, every answer right. */
+export const FULL_POINTS = SCORING.evidencePoints + REPORT_QUESTIONS.length * SCORING.answerPoints;
+
 // ---------------------------------------------------------------------------------------------
 // Pure rules: what is on the disk for a difficulty, how times are shown, the score.
 
@@ -542,12 +548,19 @@ export function lineText(file, line, difficulty) {
   }
 }
 
+/** A number of the level's points as score, on a level whose max_score is `maxScore`. */
+export function pointsToScore(points, maxScore) {
+  return Math.round((maxScore * points) / FULL_POINTS);
+}
+
 /**
- * Score a case file. `tags` maps evidence id -> chosen category, `answers` question id -> option id.
- * Evidence earns its share of 900 only with the right category; each innocent item tagged costs
- * 75 (the evidence part never goes below 0); each right answer earns 120.
+ * Score a case file. `tags` maps evidence id -> chosen category, `answers` question id -> option id,
+ * `maxScore` is the level's max_score (a perfect case file scores exactly this).
+ * Evidence earns its share of 900 points only with the right category; each innocent item tagged
+ * costs 75 (the evidence part never goes below 0); each right answer earns 120. `evidenceScore`
+ * and `reportScore` are the two parts as score, for the feedback; `score` is rounded once.
  */
-export function scoreCase({ tags, answers, difficulty }) {
+export function scoreCase({ tags, answers, difficulty, maxScore }) {
   const items = evidenceFor(difficulty);
   const realItems = items.filter((item) => !item.decoy);
   const correct = realItems.filter((item) => tags[item.id] === item.category);
@@ -556,13 +569,15 @@ export function scoreCase({ tags, answers, difficulty }) {
   const decoys = items.filter((item) => item.decoy && tags[item.id]);
   const rightAnswers = REPORT_QUESTIONS.filter((q) => answers[q.id] === q.answer);
   const wrongAnswers = REPORT_QUESTIONS.filter((q) => answers[q.id] !== q.answer);
-  const share = Math.round((SCORING.evidencePoints * correct.length) / realItems.length);
-  const evidencePoints = Math.max(0, share - SCORING.decoyPenalty * decoys.length);
+  // Evidence is counted in 1/realItems.length of a point, so the sum stays whole until the end.
+  const evidenceShares = Math.max(0,
+    SCORING.evidencePoints * correct.length - realItems.length * SCORING.decoyPenalty * decoys.length);
   const reportPoints = SCORING.answerPoints * rightAnswers.length;
+  const outOf = FULL_POINTS * realItems.length;
   return {
-    score: evidencePoints + reportPoints,
-    evidencePoints,
-    reportPoints,
+    score: Math.round((maxScore * (evidenceShares + realItems.length * reportPoints)) / outOf),
+    evidenceScore: Math.round((maxScore * evidenceShares) / outOf),
+    reportScore: pointsToScore(reportPoints, maxScore),
     total: realItems.length,
     correct,
     wrongCategory,
@@ -676,6 +691,7 @@ function timeZoneNote(difficulty) {
 
 function briefingContent(game, win) {
   const easy = game.difficulty === 'easy';
+  const maxScore = game.pc.level.max_score;
   return [
     h('h2', { class: 'h5' }, icon('bi-incognito'), ' The Hunt for The Null'),
     h('p', {}, 'Quillfeather Logistics (quillfeather.example). At 07:45 UTC on 14 March 2025, Mara Lindqvist of IT operations ',
@@ -687,9 +703,9 @@ function briefingContent(game, win) {
         h('strong', {}, 'Initial access'), ' (how they got in), ', h('strong', {}, 'Privilege escalation / persistence'),
         ' (how they became root or kept a way back), ', h('strong', {}, 'Exfiltration'), ' (what left and how), ',
         h('strong', {}, 'Attribution'), ' (who is behind it).'),
-      h('li', {}, 'Leave innocent items alone: Mara, the deploy job and the system leave normal traces. Each innocent item in the Evidence Locker costs 75 points.'),
+      h('li', {}, `Leave innocent items alone: Mara, the deploy job and the system leave normal traces. Each innocent item in the Evidence Locker costs ${pointsToScore(SCORING.decoyPenalty, maxScore)} points.`),
       h('li', {}, 'Answer the Case Report and submit it. You need at least one exhibit per category to submit.')),
-    h('p', { class: 'small mb-2' }, 'Score: up to 900 for evidence (each real exhibit with the right category) and 120 for each of the five report answers.'),
+    h('p', { class: 'small mb-2' }, `Score: up to ${pointsToScore(SCORING.evidencePoints, maxScore)} for evidence (each real exhibit with the right category) and ${pointsToScore(SCORING.answerPoints, maxScore)} for each of the five report answers.`),
     timeZoneNote(game.difficulty),
     easy ? h('p', { class: 'small', 'data-testid': 'easy-note' }, icon('bi-star-fill text-warning'),
       ' Easy mode: files that hold evidence are starred, and hidden files are shown.') : null,
@@ -947,14 +963,16 @@ function renderReport(game, body) {
 
 function submitCase(game) {
   if (game.result || missingDecisions(game).length) return;
-  const result = scoreCase({ tags: Object.fromEntries(game.tags), answers: game.answers, difficulty: game.difficulty });
+  const result = scoreCase({
+    tags: Object.fromEntries(game.tags), answers: game.answers, difficulty: game.difficulty, maxScore: game.pc.level.max_score,
+  });
   // Every wrong decision counts once: innocent items tagged, right items mislabelled, wrong answers.
   const wrong = result.decoys.length + result.wrongCategory.length + result.wrongAnswers.length;
   for (let i = 0; i < wrong; i += 1) game.pc.recordMistake();
   game.result = result;
   refresh(game);
   scrollToFeedback(game);
-  game.pc.finish({ score: result.score, summary: summaryLines(result) });
+  game.pc.finish({ score: result.score, summary: summaryLines(result, game.pc.level.max_score) });
 }
 
 // Scroll only the report window: scrollIntoView would also scroll the clipped desktop behind it.
@@ -965,11 +983,12 @@ function scrollToFeedback(game) {
   scrollWithin(view.body, shown);
 }
 
-function summaryLines(result) {
+function summaryLines(result, maxScore) {
+  const reportMax = pointsToScore(REPORT_QUESTIONS.length * SCORING.answerPoints, maxScore);
   return [
-    `Evidence: ${result.correct.length} of ${result.total} exhibits with the right category (${result.evidencePoints} / ${SCORING.evidencePoints}).`,
+    `Evidence: ${result.correct.length} of ${result.total} exhibits with the right category (${result.evidenceScore} / ${pointsToScore(SCORING.evidencePoints, maxScore)}).`,
     `Innocent items tagged: ${result.decoys.length}. Mislabelled exhibits: ${result.wrongCategory.length}.`,
-    `Case report: ${result.rightAnswers.length} of ${REPORT_QUESTIONS.length} answers right (${result.reportPoints} / ${REPORT_QUESTIONS.length * SCORING.answerPoints}).`,
+    `Case report: ${result.rightAnswers.length} of ${REPORT_QUESTIONS.length} answers right (${result.reportScore} / ${reportMax}).`,
     'The Null got in by guessing a weak password, became root through an over-generous sudo rule, planted a disguised cron job, and sent the share archive out at 02:38 UTC.',
   ];
 }
@@ -992,7 +1011,7 @@ function questionFeedback(question, chosen) {
 
 function feedback(game, result) {
   return h('div', { class: 'mt-3 border-top pt-2', 'data-testid': 'feedback' },
-    h('p', { class: 'fw-semibold', 'data-testid': 'feedback-score' }, `Score ${result.score} of ${SCORING.evidencePoints + REPORT_QUESTIONS.length * SCORING.answerPoints}`),
+    h('p', { class: 'fw-semibold', 'data-testid': 'feedback-score' }, `Score ${result.score} of ${game.pc.level.max_score}`),
     h('h3', { class: 'h6 mb-1' }, 'Case report'),
     h('ul', { class: 'small' }, REPORT_QUESTIONS.map((q) => questionFeedback(q, game.answers[q.id]))),
     feedbackList('Innocent items you tagged', result.decoys, (item) => `${item.label} — ${item.why}`, 'feedback-decoys'),
