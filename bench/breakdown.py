@@ -267,7 +267,7 @@ def main() -> int:
             sa.text(
                 "BEGIN; INSERT INTO ledger_unlocks (purpose) VALUES ('benchmark reset'); "
                 "TRUNCATE level_completions, xp_history, user_level_progress, "
-                "leaderboard_totals; "
+                "leaderboard_totals, outbox_events; "
                 "DELETE FROM ledger_unlocks; COMMIT"
             )
         )

@@ -57,7 +57,9 @@ except ImportError:
 HZ = os.sysconf("SC_CLK_TCK")
 PRODUCT_DB = "cq_bench"
 BASELINE_DB = "cq_bench_baseline"
-WRITE_TABLES = "level_completions, xp_history, user_level_progress, leaderboard_totals"
+WRITE_TABLES = (
+    "level_completions, xp_history, user_level_progress, leaderboard_totals, outbox_events"
+)
 # The ledger's tables are append-only (docs/architecture.md): emptying them between rounds takes
 # the documented unlock, inside the one transaction that truncates them.
 LEDGER_RESET = (
