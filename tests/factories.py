@@ -7,6 +7,21 @@ from dataclasses import dataclass
 from app.services import accounts, levels, tokens
 
 DEFAULT_PASSWORD = "correct-horse-battery"
+# The achievement catalog as a player sees it, in order: written out, not read from the app.
+ACHIEVEMENT_KEYS = [
+    "first-completion",
+    "level-1",
+    "level-2",
+    "level-3",
+    "level-4",
+    "level-5",
+    "all-levels",
+    "hint-free",
+    "perfect-score",
+    "xp-100",
+    "xp-500",
+    "xp-1000",
+]
 
 
 @dataclass(frozen=True)

@@ -6,20 +6,6 @@ from app.services import achievements
 from tests import factories
 
 BODY = {"level_id": 1, "score": 1000, "time_spent": 300, "metadata": {"hints_used": 0}}
-CATALOG_KEYS = [
-    "first-completion",
-    "level-1",
-    "level-2",
-    "level-3",
-    "level-4",
-    "level-5",
-    "all-levels",
-    "hint-free",
-    "perfect-score",
-    "xp-100",
-    "xp-500",
-    "xp-1000",
-]
 
 
 def test_an_anonymous_caller_is_401_json(client):
@@ -35,7 +21,7 @@ def test_a_new_player_sees_every_achievement_unearned(player_client):
     assert response.status_code == 200
     listed = response.json["achievements"]
     assert set(response.json) == {"achievements"}
-    assert [entry["key"] for entry in listed] == CATALOG_KEYS
+    assert [entry["key"] for entry in listed] == factories.ACHIEVEMENT_KEYS
     for entry in listed:
         assert set(entry) == {"key", "name", "description", "icon", "earned_at"}
         assert entry["earned_at"] is None
