@@ -11,6 +11,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app import limit_batch
+
 # Named constraints keep Alembic migrations deterministic on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -39,6 +41,9 @@ class MonitoredLimiter(Limiter):
     and the check would then run (and wait for the database) a second time. So it is asked
     whether to fall back, and answers yes only while a limit store failure is being handled;
     anything else goes on up as itself (a database failure becomes one 503).
+
+    With Redis as the store, a request's limits cost one round trip (app/limit_batch.py): each
+    check of Flask-Limiter runs with the plan of the hits it is about to make.
     """
 
     def init_app(self, app: Flask) -> None:
@@ -50,6 +55,40 @@ class MonitoredLimiter(Limiter):
         if app.config.get("RATELIMIT_FAIL_CLOSED"):
             # A store failure then reaches app/errors.py: 503 rate_limiter_unavailable.
             self._in_memory_fallback_enabled = False
+        # The moving window on Redis, one round trip per check; any other store or strategy
+        # stays Flask-Limiter's own (the memory fall back among them).
+        if self.enabled and limit_batch.batches(getattr(self, "_limiter", None), self.storage):
+            self._limiter = limit_batch.BatchedMovingWindow(self.storage)
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        """Flask-Limiter's check of the request's limits (a route's decorators are one check,
+        before_request another), run with the plan of the hits it is about to make."""
+
+        if in_middleware and not self.checks_in_middleware():
+            return
+
+        def plan():
+            return limit_batch.planned_hits(self, callable_name, in_middleware)
+
+        with limit_batch.checking(plan, stop_at_refusal=self._fail_on_first_breach):
+            super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+    def checks_in_middleware(self) -> bool:
+        """Whether the before-request check can find anything to check: only limits that are
+        not a route's own (default, application, blueprint, meta or hinted limits) are checked
+        there, and while the store is down it also watches for its recovery. Our routes carry
+        their own limits, so it is skipped, a resolution of limits per request saved."""
+        manager = self.limit_manager
+        return bool(
+            self._storage_dead
+            or self._meta_limits
+            or manager.application_limits
+            or manager.default_limits
+            or getattr(manager, "_blueprint_limits", True)
+            or getattr(manager, "_endpoint_hints", True)
+        )
 
     @property
     def _in_memory_fallback_enabled(self) -> bool:

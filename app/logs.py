@@ -54,7 +54,19 @@ def is_sensitive_key(key: str) -> bool:
     return any(word in lowered for word in SENSITIVE_WORDS)
 
 
+def may_hold_a_secret(text: str) -> bool:
+    """False when none of the patterns below can match: no query string, no sensitive word
+    and no bearer credential (most fields of most lines), which a substring test tells far
+    faster than the patterns."""
+    if "?" in text:
+        return True
+    lowered = text.lower()
+    return "bearer" in lowered or any(word in lowered for word in SENSITIVE_WORDS)
+
+
 def redact_text(text: str) -> str:
+    if not may_hold_a_secret(text):
+        return text
     text = QUERY_STRING.sub(rf"\g<path>?{REDACTED}", text)
     text = SENSITIVE_PAIR.sub(rf"\g<key>\g<sep>{REDACTED}", text)
     return BEARER_CREDENTIAL.sub(REDACTED, text)

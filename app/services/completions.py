@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import bindparam, case, func, select
+from flask import current_app, g
+from sqlalchemy import Integer, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ConflictingReuse, LevelLocked, LevelNotFound, ValidationFailed
 from app.extensions import db
 from app.models import Level, LevelCompletion, UserLevelProgress
 from app.models.types import utcnow
-from app.services import ledger, outbox
+from app.services import ledger, outbox, write_batch
 from app.services.levels import xp_rules
 from app.signals import completion_recorded, emit
 from app.utils import xp
@@ -44,6 +44,35 @@ REPLAY_BY_EVENT = (
         completions.c.user_id == bindparam("user_id"),
         completions.c.client_event_id == bindparam("event_id"),
     )
+)
+# PostgreSQL answers a replay, or reads ahead for a new completion, in one statement: the
+# player's total, the completion this event id recorded (if any), the level (the recorded
+# one's, else the requested one) and the XP already credited for the requested level.
+REPLAY_OR_READ_AHEAD = (
+    select(
+        *ORIGINAL,
+        ledger.users.c.total_xp,
+        *ledger.LEVEL_COLUMNS,
+        select(progress.c.xp_earned)
+        .where(
+            progress.c.user_id == ledger.users.c.id,
+            progress.c.level_id == bindparam("level_id"),
+        )
+        .scalar_subquery()
+        .label("credited"),
+    )
+    .select_from(
+        ledger.users.outerjoin(
+            completions,
+            (completions.c.user_id == ledger.users.c.id)
+            & (completions.c.client_event_id == bindparam("event_id")),
+        ).outerjoin(
+            ledger.levels,
+            ledger.levels.c.level_id
+            == func.coalesce(completions.c.level_id, bindparam("level_id")),
+        )
+    )
+    .where(ledger.users.c.id == bindparam("user_id"))
 )
 ORIGINAL_BY_ID = select(*ORIGINAL).where(completions.c.id == bindparam("completion_id"))
 CREDITED = (
@@ -95,6 +124,64 @@ UPDATE_PROGRESS = (
         last_completed_at=bindparam("b_now"),
     )
 )
+
+# The same writes as steps of a write batch (write_batch.py). The completion is its anchor,
+# written only while the XP credited for the level is still what the award was computed from.
+COMPLETION_COLUMNS = (
+    "user_id",
+    "level_id",
+    "level_type",
+    "score",
+    "time_spent",
+    "difficulty",
+    "metadata",
+    "client_event_id",
+    "source",
+    "awarded_xp",
+    "xp_breakdown",
+    "payload_hash",
+    "created_at",
+)
+STILL_CREDITED = (
+    select(progress.c.xp_earned)
+    .where(
+        progress.c.user_id == bindparam("c_user_id"),
+        progress.c.level_id == bindparam("c_level_id"),
+    )
+    .scalar_subquery()
+    .is_not_distinct_from(bindparam("c_credited", type_=Integer))
+)
+BATCH_COMPLETION = (
+    completions.insert()
+    .from_select(
+        list(COMPLETION_COLUMNS),
+        select(
+            *(bindparam(f"c_{name}", type_=completions.c[name].type) for name in COMPLETION_COLUMNS)
+        ).where(STILL_CREDITED),
+    )
+    .returning(completions.c.id)
+    .cte(write_batch.ANCHOR_NAME)
+)
+PROGRESS_COLUMNS = (
+    "user_id",
+    "level_id",
+    "best_score",
+    "xp_earned",
+    "completions_count",
+    "first_completed_at",
+    "last_completed_at",
+)
+BATCH_FIRST_PROGRESS = (
+    progress.insert()
+    .from_select(
+        list(PROGRESS_COLUMNS),
+        select(
+            *(bindparam(f"p_{name}", type_=progress.c[name].type) for name in PROGRESS_COLUMNS)
+        ).where(write_batch.GATE),
+    )
+    .cte("progress_written")
+)
+BATCH_MORE_PROGRESS = UPDATE_PROGRESS.where(write_batch.GATE).cte("progress_written")
 
 
 @dataclass(frozen=True)
@@ -188,30 +275,80 @@ def replay_of_event(
     """
     if request.client_event_id is None:
         return None
-    row = (
-        db.session.connection()
-        .execute(REPLAY_BY_EVENT, {"user_id": user_id, "event_id": request.client_event_id})
-        .first()
-    )
-    if row is None:
+    connection = db.session.connection()
+    params = {"user_id": user_id, "event_id": request.client_event_id}
+    if connection.dialect.name != "postgresql":
+        row = connection.execute(REPLAY_BY_EVENT, params).first()
+        if row is None:
+            return None
+        return replay_result(row, ledger.level_from_row(row), row.total_xp, payload_hash, request)
+    row = connection.execute(REPLAY_OR_READ_AHEAD, params | {"level_id": request.level_id}).first()
+    if row is None or row.id is None:
+        if row is not None:
+            g.completion_read_ahead = ReadAhead(
+                user_id, request, ledger.level_from_row(row), row.credited
+            )
         return None
     return replay_result(row, ledger.level_from_row(row), row.total_xp, payload_hash, request)
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What the replay check read for a new completion, before the player's lock: the level and
+    the XP already credited for it. The write checks the credit still holds."""
+
+    user_id: int
+    request: CompletionRequest
+    level: Level | None
+    credited: int | None
+
+
+def take_read_ahead(user_id: int, request: CompletionRequest) -> ReadAhead | None:
+    ahead = g.pop("completion_read_ahead", None)
+    if ahead is None or ahead.user_id != user_id or ahead.request != request:
+        return None
+    return ahead
 
 
 def record_in_transaction(
     user_id: int, request: CompletionRequest, payload_hash: str
 ) -> CompletionResult:
-    locked = ledger.lock_user(user_id, request.level_id)
+    ahead = take_read_ahead(user_id, request)
+    locked = ledger.lock_user(user_id, None if ahead else request.level_id)
     if locked is None:
         raise ValidationFailed("The user no longer exists.", code="unknown_user")
-    level = checked_level(locked.level, request)
-
-    connection = db.session.connection()
+    level = checked_level(ahead.level if ahead else locked.level, request)
+    if ahead is not None:
+        recorded = write_completion(user_id, request, payload_hash, level, locked, ahead.credited)
+        if recorded is not None:
+            return recorded
+        # The credit changed between the read ahead and the lock: read again, under the lock.
     earlier_id, credited = earlier_completion_and_credit(user_id, request, payload_hash)
     if earlier_id is not None:
+        connection = db.session.connection()
         earlier = connection.execute(ORIGINAL_BY_ID, {"completion_id": earlier_id}).one()
         return replay_result(earlier, level, locked.total_xp, payload_hash, request)
+    recorded = write_completion(user_id, request, payload_hash, level, locked, credited)
+    if recorded is None:
+        recorded = write_completion(
+            user_id, request, payload_hash, level, locked, credited, batched=False
+        )
+    return recorded
 
+
+def write_completion(
+    user_id: int,
+    request: CompletionRequest,
+    payload_hash: str,
+    level: Level,
+    locked: ledger.LockedUser,
+    credited: int | None,
+    *,
+    batched: bool = True,
+) -> CompletionResult | None:
+    """Award the run against what is `credited` for the level and write the completion, its
+    ledger entry, progress and outbox event: on PostgreSQL (`batched`) as one statement, which
+    writes nothing and returns None when the credit is no longer `credited`."""
     breakdown = xp.calculate_xp(
         level.facts,
         request.score,
@@ -224,24 +361,31 @@ def record_in_transaction(
     awarded = xp.award_for_repeat(breakdown.xp, already)
     details = breakdown.as_dict() | {"previously_credited": already, "awarded": awarded}
     now = utcnow()
-    completion_id = connection.execute(
-        INSERT_COMPLETION,
-        {
-            "user_id": user_id,
-            "level_id": level.level_id,
-            "level_type": request.level_type,
-            "score": request.score,
-            "time_spent": request.time_spent,
-            "difficulty": request.difficulty,
-            "metadata": request.metadata,
-            "client_event_id": request.client_event_id,
-            "source": request.source,
-            "awarded_xp": awarded,
-            "xp_breakdown": details,
-            "payload_hash": payload_hash,
-            "created_at": now,
-        },
-    ).scalar_one()
+    connection = db.session.connection()
+    batch = None
+    if batched and connection.dialect.name == "postgresql":
+        batch = write_batch.WriteBatch(connection)
+    row = {
+        "user_id": user_id,
+        "level_id": level.level_id,
+        "level_type": request.level_type,
+        "score": request.score,
+        "time_spent": request.time_spent,
+        "difficulty": request.difficulty,
+        "metadata": request.metadata,
+        "client_event_id": request.client_event_id,
+        "source": request.source,
+        "awarded_xp": awarded,
+        "xp_breakdown": details,
+        "payload_hash": payload_hash,
+        "created_at": now,
+    }
+    if batch is None:
+        completion_id = connection.execute(INSERT_COMPLETION, row).scalar_one()
+    else:
+        params = {f"c_{name}": value for name, value in row.items()}
+        batch.add(BATCH_COMPLETION, params | {"c_credited": credited})
+        completion_id = write_batch.ANCHOR_ID
     total = locked.total_xp
     if awarded > 0:
         total = ledger.append_entry(
@@ -251,9 +395,18 @@ def record_in_transaction(
             now=now,
             reference_id=completion_id,
             metadata={"level_id": level.level_id},
+            batch=batch,
         )
-    record_progress(user_id, level.level_id, request.score, awarded, now, is_first=credited is None)
-    outbox.add("completion_recorded", user_id, {"completion_id": completion_id}, now)
+    record_progress(
+        user_id, level.level_id, request.score, awarded, now, is_first=credited is None, batch=batch
+    )
+    outbox.add("completion_recorded", user_id, {"completion_id": completion_id}, now, batch=batch)
+    if batch is not None:
+        written = batch.execute(*([total] if awarded > 0 else []))
+        if written is None:
+            return None
+        completion_id = written[0]
+        total = written[1] if awarded > 0 else total
     return CompletionResult(
         completion_id=completion_id,
         awarded_xp=awarded,
@@ -300,34 +453,43 @@ def earlier_completion_and_credit(
 
 
 def record_progress(
-    user_id: int, level_id: str, score: int, awarded: int, now: datetime, *, is_first: bool
+    user_id: int,
+    level_id: str,
+    score: int,
+    awarded: int,
+    now: datetime,
+    *,
+    is_first: bool,
+    batch: write_batch.WriteBatch | None = None,
 ) -> None:
-    """Keep the per-level summary in step (the user lock makes read-then-write safe here)."""
-    connection = db.session.connection()
+    """Keep the per-level summary in step (the user lock makes read-then-write safe here); with
+    a `batch`, as a step of it."""
     if is_first:
-        connection.execute(
-            INSERT_PROGRESS,
-            {
-                "user_id": user_id,
-                "level_id": level_id,
-                "best_score": score,
-                "xp_earned": awarded,
-                "completions_count": 1,
-                "first_completed_at": now,
-                "last_completed_at": now,
-            },
-        )
+        row = {
+            "user_id": user_id,
+            "level_id": level_id,
+            "best_score": score,
+            "xp_earned": awarded,
+            "completions_count": 1,
+            "first_completed_at": now,
+            "last_completed_at": now,
+        }
+        if batch is None:
+            db.session.connection().execute(INSERT_PROGRESS, row)
+        else:
+            batch.add(BATCH_FIRST_PROGRESS, {f"p_{name}": value for name, value in row.items()})
         return
-    connection.execute(
-        UPDATE_PROGRESS,
-        {
-            "b_user_id": user_id,
-            "b_level_id": level_id,
-            "b_score": score,
-            "b_awarded": awarded,
-            "b_now": now,
-        },
-    )
+    params = {
+        "b_user_id": user_id,
+        "b_level_id": level_id,
+        "b_score": score,
+        "b_awarded": awarded,
+        "b_now": now,
+    }
+    if batch is None:
+        db.session.connection().execute(UPDATE_PROGRESS, params)
+    else:
+        batch.add(BATCH_MORE_PROGRESS, params)
 
 
 def replay_result(

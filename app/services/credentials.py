@@ -35,7 +35,17 @@ def touch_in_request(statement, params: dict) -> None:
     """Run a last-used refresh on the request's connection; the request's unit of work commits
     it, or save_pending_touch() does at the end of a request that committed nothing."""
     db.session.connection().execute(statement, params)
+    note_touch()
+
+
+def note_touch() -> None:
+    """A refresh was written on the request's connection (run here or by the lookup itself)."""
     db.session.info[PENDING_TOUCH] = True
+
+
+def stale_before(now: datetime, resolution_seconds: int) -> datetime:
+    """The last-used times is_stale() calls stale at `now`: this one and all before it."""
+    return now - timedelta(seconds=resolution_seconds)
 
 
 def save_pending_touch() -> bool:

@@ -9,11 +9,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, bindparam, literal, select, true, union_all
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    bindparam,
+    exists,
+    literal,
+    select,
+    true,
+    union_all,
+)
 
 from app.extensions import db
 from app.models import LeaderboardTotal, Level, User, XPHistory
 from app.models.types import JSONType, UTCDateTime
+from app.services import write_batch
 from app.services.leaderboard import PERIODS as LEADERBOARD_PERIODS
 from app.services.leaderboard import period_starts
 
@@ -60,8 +71,9 @@ ADD_TO_THE_ROW_THERE = (
 )
 
 
-def tally(entry_id):
-    """Count the entry whose id is `entry_id` in its player's row of every period."""
+def tally(entry_id, condition=None):
+    """Count the entry whose id is `entry_id` in its player's row of every period (when
+    `condition` holds)."""
     rows = (
         select(
             COUNTED_IN.c.period,
@@ -70,7 +82,8 @@ def tally(entry_id):
             bindparam("b_delta", type_=Integer),
             entry_id,
         )
-        .where(true())  # SQLite parses ON CONFLICT after INSERT ... SELECT only past a WHERE
+        # SQLite parses ON CONFLICT after INSERT ... SELECT only past a WHERE.
+        .where(true() if condition is None else condition)
         .suffix_with(ADD_TO_THE_ROW_THERE)
     )
     return totals.insert().from_select(
@@ -104,6 +117,37 @@ ADD_APPEND_AND_TALLY = select(APPENDED.c.balance_after).add_cte(
 # SQLite runs the three one after the other, the entry's id known once it is appended.
 TALLY = tally(bindparam("b_entry_id", type_=BigInteger))
 
+# The same three as steps of a write batch (write_batch.py), the entry referring to the
+# batch's anchor row and nothing written unless the anchor was.
+BATCH_BUMPED = (
+    users.update()
+    .where(users.c.id == bindparam("b_user_id"), write_batch.GATE)
+    .values(total_xp=users.c.total_xp + bindparam("b_delta"))
+    .returning(users.c.total_xp)
+    .cte("ledger_bumped")
+)
+BATCH_APPENDED = (
+    history.insert()
+    .from_select(
+        ["user_id", "delta", "reason", "reference_id", "balance_after", "metadata", "created_at"],
+        select(
+            bindparam("b_user_id", type_=Integer),
+            bindparam("b_delta", type_=Integer),
+            bindparam("b_reason", type_=String),
+            write_batch.ANCHOR_ID,
+            BATCH_BUMPED.c.total_xp,
+            bindparam("b_metadata", type_=JSONType),
+            bindparam("b_created_at", type_=UTCDateTime()),
+        ),
+    )
+    .returning(history.c.id, history.c.balance_after)
+    .cte("ledger_appended")
+)
+BATCH_TALLIED = tally(
+    select(BATCH_APPENDED.c.id).scalar_subquery(), exists(select(BATCH_APPENDED.c.id))
+).cte("ledger_tallied")
+BATCH_BALANCE = select(BATCH_APPENDED.c.balance_after).scalar_subquery()
+
 
 @dataclass(frozen=True)
 class LockedUser:
@@ -111,14 +155,31 @@ class LockedUser:
     level: Level | None = None
 
 
+LEVEL_ATTRIBUTES = [(attr.key, attr.columns[0].key) for attr in Level.__mapper__.column_attrs]
+# The detached levels built so far, by every value of their row: a row read again gives the
+# same object back (nothing changes a detached Level), and `flask levels sync` changing a
+# level changes its row, so the new values build a new one. The catalog is a handful of
+# levels; the cap only bounds a catalog edited many times over a process's life.
+LEVELS_SEEN: dict[tuple, Level] = {}
+LEVELS_SEEN_CAP = 256
+
+
 def level_from_row(row: Any) -> Level | None:
     """A detached Level built from a row's level columns (None when the join found none)."""
     mapping = row._mapping
     if mapping["level_id"] is None:
         return None
-    return Level(
-        **{attr.key: mapping[attr.columns[0].key] for attr in Level.__mapper__.column_attrs}
-    )
+    values = [mapping[column] for _, column in LEVEL_ATTRIBUTES]
+    # JSON columns (lists, objects) are not hashable: their text stands for them in the key.
+    key = tuple(repr(value) if isinstance(value, list | dict) else value for value in values)
+    level = LEVELS_SEEN.get(key)
+    if level is None:
+        if len(LEVELS_SEEN) >= LEVELS_SEEN_CAP:
+            LEVELS_SEEN.clear()
+        attributes = [attr for attr, _ in LEVEL_ATTRIBUTES]
+        level = Level(**dict(zip(attributes, values, strict=True)))
+        LEVELS_SEEN[key] = level
+    return level
 
 
 def lock_user(user_id: int, level_id: str | None = None) -> LockedUser | None:
@@ -148,8 +209,13 @@ def append_entry(
     now: datetime,
     reference_id: int | None = None,
     metadata: dict[str, Any] | None = None,
-) -> int:
+    batch: write_batch.WriteBatch | None = None,
+) -> Any:
     """Apply `delta` to the user's total and record it; return the balance after it.
+
+    With a `batch`, the change is added to it as steps instead (the entry then refers to the
+    batch's anchor row, `reference_id` must say so) and the return value is the SQL
+    expression of the balance, to be read from the batch's row.
 
     The total is changed by the database (UPDATE ... RETURNING), never written back from a
     value read earlier, so concurrent changes cannot be lost. The caller holds the user lock.
@@ -157,8 +223,22 @@ def append_entry(
     leaderboard totals of all time and of the week and month holding `now`, so the next read
     of a board shows it.
     """
-    connection = db.session.connection()
     starts = {f"b_{period}_start": start for period, start in period_starts(now).items()}
+    if batch is not None:
+        if reference_id is not write_batch.ANCHOR_ID:
+            raise ValueError("A batched ledger entry refers to the batch's anchor row.")
+        params = {
+            "b_user_id": user_id,
+            "b_delta": delta,
+            "b_reason": reason,
+            "b_metadata": metadata or {},
+            "b_created_at": now,
+            **starts,
+        }
+        for step in (BATCH_BUMPED, BATCH_APPENDED, BATCH_TALLIED):
+            batch.add(step, params)
+        return BATCH_BALANCE
+    connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         return connection.execute(
             ADD_APPEND_AND_TALLY,

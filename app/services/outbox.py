@@ -14,6 +14,7 @@ no broker, result backend or beat scheduler to operate.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,11 +22,12 @@ from typing import Any
 from flask import current_app
 from redis import Redis
 from rq import Queue
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Integer, String, bindparam, func, literal, select, update
 
 from app.extensions import db
 from app.models import OutboxEvent
-from app.models.types import utcnow
+from app.models.types import JSONType, UTCDateTime, utcnow
+from app.services import write_batch
 
 QUEUE_NAME = "cyberquest"
 DEFAULT_BATCH_SIZE = 100
@@ -47,10 +49,44 @@ MARK_SENT = (
 )
 
 
-def add(kind: str, user_id: int, payload: dict[str, Any], now: datetime) -> None:
-    """Write an event in the caller's transaction (the caller commits or rolls back)."""
-    db.session.connection().execute(
-        ADD, {"kind": kind, "user_id": user_id, "payload": payload, "created_at": now}
+def add(
+    kind: str,
+    user_id: int,
+    payload: dict[str, Any],
+    now: datetime,
+    batch: write_batch.WriteBatch | None = None,
+) -> None:
+    """Write an event in the caller's transaction (the caller commits or rolls back).
+
+    With a `batch`, the event is a step of it instead; a payload value may then be
+    write_batch.ANCHOR_ID, the id of the batch's anchor row."""
+    params = {"kind": kind, "user_id": user_id, "created_at": now}
+    if batch is None:
+        db.session.connection().execute(ADD, params | {"payload": payload})
+        return
+    keys = tuple(payload)
+    anchored = tuple(key for key in keys if payload[key] is write_batch.ANCHOR_ID)
+    values = {f"o_{i}": payload[key] for i, key in enumerate(keys) if key not in anchored}
+    batch.add(batched_add(keys, anchored), {f"o_{key}": value for key, value in params.items()})
+    batch.params.update(values)
+
+
+@functools.cache
+def batched_add(keys: tuple[str, ...], anchored: tuple[str, ...]):
+    """The batch step writing an event whose payload has `keys`, those in `anchored` holding
+    the anchor row's id and the others their own (JSON) parameter."""
+    members = []
+    for i, key in enumerate(keys):
+        value = write_batch.ANCHOR_ID if key in anchored else bindparam(f"o_{i}", type_=JSONType)
+        members += [literal(key, String), value]
+    row = select(
+        bindparam("o_kind", type_=String),
+        bindparam("o_user_id", type_=Integer),
+        func.jsonb_build_object(*members),
+        bindparam("o_created_at", type_=UTCDateTime()),
+    ).where(write_batch.GATE)
+    return ADD.from_select(["kind", "user_id", "payload", "created_at"], row).cte(
+        f"outbox_added_{len(keys)}"
     )
 
 

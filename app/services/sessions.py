@@ -7,13 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, exists, select, update
 
 from app.errors import NotFound
 from app.extensions import db
 from app.models import User, UserSession
 from app.models.types import utcnow
-from app.services.credentials import digest, is_stale, new_secret, touch_in_request
+from app.services.credentials import (
+    digest,
+    is_stale,
+    new_secret,
+    note_touch,
+    stale_before,
+    touch_in_request,
+)
 
 USER_AGENT_LENGTH = 255
 sessions = UserSession.__table__
@@ -37,6 +44,28 @@ TOUCH = (
         ),
     )
 )
+
+# PostgreSQL finds a live session's user and refreshes a stale one in one statement.
+TOUCHED_IF_STALE = (
+    sessions.update()
+    .where(
+        sessions.c.secret_hash == bindparam("digest"),
+        sessions.c.ended_at.is_(None),
+        sessions.c.expires_at > bindparam("now"),
+        sessions.c.last_seen_at <= bindparam("stale_before"),
+    )
+    .values(
+        last_seen_at=bindparam("now"),
+        expires_at=case(
+            (sessions.c.remember, sessions.c.expires_at), else_=bindparam("idle_expiry")
+        ),
+    )
+    .returning(sessions.c.id)
+    .cte("touched")
+)
+LOOKUP_AND_TOUCH = LOOKUP.add_columns(
+    exists(select(TOUCHED_IF_STALE.c.id)).label("touched")
+).add_cte(TOUCHED_IF_STALE)
 
 
 @dataclass(frozen=True)
@@ -78,11 +107,25 @@ def user_for_session(secret: str) -> tuple[User, int] | None:
     SESSION_LAST_SEEN_RESOLUTION_SECONDS, inside the request's own transaction.
     """
     now = utcnow()
+    resolution = current_app.config["SESSION_LAST_SEEN_RESOLUTION_SECONDS"]
+    if db.session.connection().dialect.name == "postgresql":
+        params = {
+            "digest": digest(secret),
+            "now": now,
+            "stale_before": stale_before(now, resolution),
+            "idle_expiry": idle_expiry(now),
+        }
+        row = db.session.execute(LOOKUP_AND_TOUCH, params).first()
+        if row is None:
+            return None
+        if row.touched:
+            note_touch()
+        return row[0], row[1]
     row = db.session.execute(LOOKUP, {"digest": digest(secret), "now": now}).first()
     if row is None:
         return None
     user, session_id, last_seen_at = row
-    if is_stale(last_seen_at, now, current_app.config["SESSION_LAST_SEEN_RESOLUTION_SECONDS"]):
+    if is_stale(last_seen_at, now, resolution):
         touch_in_request(
             TOUCH, {"b_id": session_id, "b_now": now, "b_idle_expiry": idle_expiry(now)}
         )

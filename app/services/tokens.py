@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, or_, select
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.types import utcnow
-from app.services.credentials import digest, is_stale, new_secret, touch_in_request
+from app.services.credentials import (
+    digest,
+    is_stale,
+    new_secret,
+    note_touch,
+    stale_before,
+    touch_in_request,
+)
 
 TOKEN_PREFIX = "cq_"
 AUTHENTICATE = (
@@ -24,6 +31,24 @@ TOUCH = (
     .where(ApiToken.__table__.c.id == bindparam("b_id"))
     .values(last_used_at=bindparam("b_now"))
 )
+# PostgreSQL finds the token's owner and refreshes a stale last_used_at in one statement.
+TOUCHED_IF_STALE = (
+    ApiToken.__table__.update()
+    .where(
+        ApiToken.__table__.c.token_hash == bindparam("digest"),
+        ApiToken.__table__.c.revoked_at.is_(None),
+        or_(
+            ApiToken.__table__.c.last_used_at.is_(None),
+            ApiToken.__table__.c.last_used_at <= bindparam("stale_before"),
+        ),
+    )
+    .values(last_used_at=bindparam("now"))
+    .returning(ApiToken.__table__.c.id)
+    .cte("touched")
+)
+AUTHENTICATE_AND_TOUCH = AUTHENTICATE.add_columns(
+    exists(select(TOUCHED_IF_STALE.c.id)).label("touched")
+).add_cte(TOUCHED_IF_STALE)
 MAX_NAME_LENGTH = 64
 
 
@@ -73,11 +98,19 @@ def user_for_token(secret: str) -> User | None:
     A stale last_used_at (older than TOKEN_LAST_USED_RESOLUTION_SECONDS) is updated inside the
     request's own transaction instead of a second one.
     """
+    now = utcnow()
+    resolution = current_app.config["TOKEN_LAST_USED_RESOLUTION_SECONDS"]
+    if db.session.connection().dialect.name == "postgresql":
+        cutoff = stale_before(now, resolution)
+        params = {"digest": digest(secret), "now": now, "stale_before": cutoff}
+        row = db.session.execute(AUTHENTICATE_AND_TOUCH, params).first()
+        if row is not None and row.touched:
+            note_touch()
+        return None if row is None else row[0]
     row = db.session.execute(AUTHENTICATE, {"digest": digest(secret)}).first()
     if row is None:
         return None
     user, token_id, last_used_at = row
-    now = utcnow()
-    if is_stale(last_used_at, now, current_app.config["TOKEN_LAST_USED_RESOLUTION_SECONDS"]):
+    if is_stale(last_used_at, now, resolution):
         touch_in_request(TOUCH, {"b_id": token_id, "b_now": now})
     return user

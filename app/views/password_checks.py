@@ -17,6 +17,7 @@ from flask import current_app, g, request
 from flask_limiter import RequestLimit
 from flask_login import current_user
 
+from app import limit_batch
 from app.extensions import limiter
 from app.services import accounts
 
@@ -64,8 +65,11 @@ def account_limits() -> list[RequestLimit]:
 
 
 def checks_left() -> int:
-    """How many more failures the account may have in the window (after this request's)."""
-    return min((limit.remaining for limit in account_limits()), default=1)
+    """How many more failures the account may have in the window (after this request's and
+    those of concurrent guesses: the window is read again after the slow password check)."""
+    limits = account_limits()
+    limit_batch.forget_windows([limit.key for limit in limits])
+    return min((limit.remaining for limit in limits), default=1)
 
 
 def retry_after(limits: list[RequestLimit] | None = None) -> int:

@@ -1,0 +1,64 @@
+"""A write of several steps sent as one statement on PostgreSQL (docs/architecture.md, "The
+completion's hot path").
+
+A completion writes several rows, each through the function that owns it: the completion, the
+ledger entry with the player's new total and leaderboard totals, the progress row, the outbox
+event. On PostgreSQL those functions add their step to a WriteBatch instead of running it, and
+the batch sends every step as one data-modifying WITH statement: one round trip, one plan.
+
+The first step is the anchor: the row the others hang on (its id is ANCHOR_ID to them), written
+only when the anchor's own guard holds. Every other step is gated on the anchor row existing,
+so when the guard finds that what the caller read has changed since, nothing at all is written
+and `execute` returns None: the caller reads again and writes step by step.
+
+The steps are prebuilt statements (their SQL is compiled once and cached), so a batch is only
+a choice of steps and their parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, column, exists, select, table
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE
+
+ANCHOR_NAME = "batch_anchor"
+# The anchor as the later steps see it: the WITH query of that name (the anchor step's CTE).
+ANCHOR = table(ANCHOR_NAME, column("id"))
+ANCHOR_ID = select(ANCHOR.c.id).scalar_subquery()
+# True when the anchor row was written: every other step's condition.
+GATE = exists(select(ANCHOR.c.id))
+
+
+class WriteBatch:
+    """The steps of one write, in order, with their parameters (names never shared by two
+    steps with different values: each step prefixes its own)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.steps: list[CTE] = []
+        self.params: dict[str, Any] = {}
+
+    def add(self, step: CTE, params: dict[str, Any]) -> None:
+        self.steps.append(step)
+        self.params.update(params)
+
+    def execute(self, *columns: ColumnElement) -> Row | None:
+        """Run every step in one statement; the row of `columns` (read beside the anchor), or
+        None when the anchor's guard refused and nothing was written."""
+        return self.connection.execute(composed(self.steps, columns), self.params).first()
+
+
+# One statement object per choice of steps and columns (all prebuilt, so their ids are stable
+# keys; SQL expressions are never compared with ==): its compiled SQL is cached by SQLAlchemy.
+COMPOSED: dict[tuple[int, ...], Any] = {}
+
+
+def composed(steps: list[CTE], columns: tuple[ColumnElement, ...]):
+    key = tuple(map(id, (*steps, *columns)))
+    statement = COMPOSED.get(key)
+    if statement is None:
+        statement = select(ANCHOR.c.id, *columns).select_from(ANCHOR).add_cte(*steps)
+        COMPOSED[key] = statement
+    return statement
