@@ -67,7 +67,6 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=str(Path(app.root_path).parent / "migrations"),
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
     )

@@ -1,11 +1,13 @@
 """Flask extensions, created once here unbound and bound to the app in create_app."""
 
 import sys
+from pathlib import Path
+from typing import Any
 
+import click
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -122,7 +124,60 @@ class MonitoredLimiter(Limiter):
 # Objects stay readable after commit, so a response is built from what was committed
 # without reading it back.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-migrate = Migrate()
+# The Alembic history, beside the app package.
+MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+class LazyMigrate:
+    """Flask-Migrate, set up the first time something uses it: a `flask db` command, or
+    flask_migrate's own functions (the tests' upgrade()). Importing it imports alembic, about
+    12 MiB in every web worker, which never migrates; the readiness probe reads the schema's
+    revision without it (app/health.py)."""
+
+    def init_app(self, app: Flask, db: Any, **options: Any) -> None:
+        pending = PendingMigrate(app, db, options)
+        app.extensions["migrate"] = pending
+        app.cli.add_command(MigrateCommands(pending), "db")
+
+
+class PendingMigrate:
+    """Stands in app.extensions["migrate"] until first used, then sets up the real one."""
+
+    def __init__(self, app: Flask, db: Any, options: dict[str, Any]) -> None:
+        self.app, self.db, self.options = app, db, options
+
+    def load(self) -> Any:
+        if isinstance(self.app.extensions.get("migrate"), PendingMigrate):
+            from flask_migrate import Migrate
+
+            # Registers its config in app.extensions and its `db` group on app.cli.
+            Migrate().init_app(self.app, self.db, directory=MIGRATIONS_DIRECTORY, **self.options)
+        return self.app.extensions["migrate"]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.load(), name)
+
+
+class MigrateCommands(click.Group):
+    """`flask db`: Flask-Migrate's command group, loaded when the group is used."""
+
+    def __init__(self, pending: PendingMigrate) -> None:
+        super().__init__("db", help="Perform database migrations (Flask-Migrate).")
+        self.pending = pending
+
+    def commands_of_flask_migrate(self) -> click.Group:
+        self.pending.load()
+        from flask_migrate.cli import db as commands
+
+        return commands
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        # The real group parses its own options (-d, -x) and runs its commands from here on.
+        commands = self.commands_of_flask_migrate()
+        return commands.make_context(info_name, args, parent=parent, **extra)
+
+
+migrate = LazyMigrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = MonitoredLimiter(key_func=remote_address)

@@ -3,19 +3,16 @@ can serve: its database answers, is migrated to the code's head, and its limit s
 
 from __future__ import annotations
 
-import logging
-from contextlib import contextmanager
-from contextvars import ContextVar
+import ast
 from functools import lru_cache
+from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import DATABASE_UNAVAILABLE
-from app.extensions import db, limiter
+from app.extensions import MIGRATIONS_DIRECTORY, db, limiter
 from app.ratelimits import storage_errors
 
 bp = Blueprint("health", __name__)
@@ -28,27 +25,8 @@ NOT_USED = "not_used"
 # (which ends the check), and 0.5 s for Redis.
 CHECK_STATEMENT_TIMEOUT_MS = 1000
 REASON_LENGTH = 200
-
-# Alembic announces each migration context at INFO ("Context impl …"): right for
-# `flask db upgrade`, noise from a probe polled every few seconds.
-probing = ContextVar("probing", default=False)
-
-
-class QuietWhileProbing(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not probing.get()
-
-
-logging.getLogger("alembic.runtime.migration").addFilter(QuietWhileProbing())
-
-
-@contextmanager
-def quiet_alembic():
-    token = probing.set(True)
-    try:
-        yield
-    finally:
-        probing.reset(token)
+# Where Alembic records the revision a database is at (one row per head).
+RECORDED_REVISIONS = sa.text("SELECT version_num FROM alembic_version")
 
 
 @bp.get("/healthz")
@@ -93,14 +71,13 @@ def check_database() -> tuple[str, str]:
                     sa.text(f"SET LOCAL statement_timeout = {CHECK_STATEMENT_TIMEOUT_MS}")
                 )
             connection.execute(sa.text("SELECT 1"))
-            with quiet_alembic():
-                current = MigrationContext.configure(connection).get_current_heads()
+            current = recorded_revisions(connection)
             connection.rollback()
     except DATABASE_UNAVAILABLE as error:
         return f"unreachable: {reason(error)}", "unknown: the database is unreachable"
     except SQLAlchemyError as error:
         return f"failed: {reason(error)}", "unknown: the database failed"
-    head = script_heads(current_app.extensions["migrate"].directory)
+    head = script_heads(MIGRATIONS_DIRECTORY)
     if set(current) == set(head):
         return OK, OK
     heads = ", ".join(sorted(head))
@@ -125,10 +102,31 @@ def probe_engine() -> sa.Engine:
     return probes[engine]
 
 
+def recorded_revisions(connection: sa.Connection) -> list[str]:
+    """The revisions Alembic recorded in the database; none before the first migration."""
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return []
+    return list(connection.execute(RECORDED_REVISIONS).scalars())
+
+
 @lru_cache
 def script_heads(directory: str) -> tuple[str, ...]:
-    """The head revisions of the migration scripts (read once: they change only with a deploy)."""
-    return tuple(ScriptDirectory(directory).get_heads())
+    """The head revisions of the migration scripts (read once: they change only with a deploy):
+    every `revision` no script names as its `down_revision`. Read from the scripts' text, as
+    Alembic reads them, but without importing Alembic into every web worker (see LazyMigrate
+    in app/extensions.py); tests/test_health.py compares the two."""
+    revisions, parents = set(), set()
+    for script in Path(directory, "versions").glob("*.py"):
+        for node in ast.parse(script.read_text()).body:
+            if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+                continue
+            name = getattr(node.targets[0], "id", None)
+            if name not in ("revision", "down_revision"):
+                continue
+            value = ast.literal_eval(node.value)
+            values = value if isinstance(value, tuple | list) else (value,)
+            (revisions if name == "revision" else parents).update(v for v in values if v)
+    return tuple(sorted(revisions - parents))
 
 
 def check_limit_store() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, Integer, String, false, func
+from sqlalchemy import ForeignKey, Integer, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -14,10 +14,6 @@ from app.models.types import UTCDateTime
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (
-        # The all-time leaderboard: its top players, and how many are ahead of a player.
-        Index("ix_users_total_xp", "total_xp"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased: names and addresses are matched without regard to case.

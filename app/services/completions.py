@@ -127,21 +127,9 @@ UPDATE_PROGRESS = (
 
 # The same writes as steps of a write batch (write_batch.py). The completion is its anchor,
 # written only while the XP credited for the level is still what the award was computed from.
-COMPLETION_COLUMNS = (
-    "user_id",
-    "level_id",
-    "level_type",
-    "score",
-    "time_spent",
-    "difficulty",
-    "metadata",
-    "client_event_id",
-    "source",
-    "awarded_xp",
-    "xp_breakdown",
-    "payload_hash",
-    "created_at",
-)
+# Every column a new completion writes (the id is the database's; revoked_at comes later).
+LATER = ("id", "revoked_at")
+COMPLETION_COLUMNS = tuple(c.name for c in completions.columns if c.name not in LATER)
 STILL_CREDITED = (
     select(progress.c.xp_earned)
     .where(
@@ -162,15 +150,7 @@ BATCH_COMPLETION = (
     .returning(completions.c.id)
     .cte(write_batch.ANCHOR_NAME)
 )
-PROGRESS_COLUMNS = (
-    "user_id",
-    "level_id",
-    "best_score",
-    "xp_earned",
-    "completions_count",
-    "first_completed_at",
-    "last_completed_at",
-)
+PROGRESS_COLUMNS = tuple(c.name for c in progress.columns)
 BATCH_FIRST_PROGRESS = (
     progress.insert()
     .from_select(

@@ -93,24 +93,33 @@ def tally(entry_id, condition=None):
 
 # PostgreSQL does it all in one statement: the new total, the entry that records it, and the
 # entry counted in the leaderboard totals.
-BUMPED = ADD_TO_TOTAL.cte("bumped")
-APPENDED = (
-    history.insert()
-    .from_select(
-        ["user_id", "delta", "reason", "reference_id", "balance_after", "metadata", "created_at"],
-        select(
-            bindparam("b_user_id", type_=Integer),
-            bindparam("b_delta", type_=Integer),
-            bindparam("b_reason", type_=String),
-            bindparam("b_reference_id", type_=BigInteger),
-            BUMPED.c.total_xp,
-            bindparam("b_metadata", type_=JSONType),
-            bindparam("b_created_at", type_=UTCDateTime()),
-        ),
+# Every column an entry writes (the id is the database's).
+ENTRY_COLUMNS = [c.name for c in history.columns if c.name != "id"]
+
+
+def appended_to(bumped, reference_id, name: str):
+    """The entry recording the total `bumped` returned (the CTE named `name`)."""
+    return (
+        history.insert()
+        .from_select(
+            ENTRY_COLUMNS,
+            select(
+                bindparam("b_user_id", type_=Integer),
+                bindparam("b_delta", type_=Integer),
+                bindparam("b_reason", type_=String),
+                reference_id,
+                bumped.c.total_xp,
+                bindparam("b_metadata", type_=JSONType),
+                bindparam("b_created_at", type_=UTCDateTime()),
+            ),
+        )
+        .returning(history.c.id, history.c.balance_after)
+        .cte(name)
     )
-    .returning(history.c.id, history.c.balance_after)
-    .cte("appended")
-)
+
+
+BUMPED = ADD_TO_TOTAL.cte("bumped")
+APPENDED = appended_to(BUMPED, bindparam("b_reference_id", type_=BigInteger), "appended")
 ADD_APPEND_AND_TALLY = select(APPENDED.c.balance_after).add_cte(
     tally(select(APPENDED.c.id).scalar_subquery()).cte("tallied")
 )
@@ -119,30 +128,8 @@ TALLY = tally(bindparam("b_entry_id", type_=BigInteger))
 
 # The same three as steps of a write batch (write_batch.py), the entry referring to the
 # batch's anchor row and nothing written unless the anchor was.
-BATCH_BUMPED = (
-    users.update()
-    .where(users.c.id == bindparam("b_user_id"), write_batch.GATE)
-    .values(total_xp=users.c.total_xp + bindparam("b_delta"))
-    .returning(users.c.total_xp)
-    .cte("ledger_bumped")
-)
-BATCH_APPENDED = (
-    history.insert()
-    .from_select(
-        ["user_id", "delta", "reason", "reference_id", "balance_after", "metadata", "created_at"],
-        select(
-            bindparam("b_user_id", type_=Integer),
-            bindparam("b_delta", type_=Integer),
-            bindparam("b_reason", type_=String),
-            write_batch.ANCHOR_ID,
-            BATCH_BUMPED.c.total_xp,
-            bindparam("b_metadata", type_=JSONType),
-            bindparam("b_created_at", type_=UTCDateTime()),
-        ),
-    )
-    .returning(history.c.id, history.c.balance_after)
-    .cte("ledger_appended")
-)
+BATCH_BUMPED = ADD_TO_TOTAL.where(write_batch.GATE).cte("ledger_bumped")
+BATCH_APPENDED = appended_to(BATCH_BUMPED, write_batch.ANCHOR_ID, "ledger_appended")
 BATCH_TALLIED = tally(
     select(BATCH_APPENDED.c.id).scalar_subquery(), exists(select(BATCH_APPENDED.c.id))
 ).cte("ledger_tallied")

@@ -261,7 +261,9 @@ def test_a_reset_revokes_every_standing_completion_and_leaves_the_adjustments(
     assert all(level["xp_earned"] == 0 for level in progress["levels"])
     with app.app_context():
         reversals = db.session.scalars(
-            select(XPHistory).where(XPHistory.reason == "completion_revoked")
+            select(XPHistory)
+            .where(XPHistory.reason == "completion_revoked")
+            .order_by(XPHistory.id)  # the ledger's order, not wherever PostgreSQL put the rows
         ).all()
         assert all(entry.extra["actor_id"] == admin_user.id for entry in reversals)
         assert [entry.extra.get("reset") for entry in reversals] == [None, True, True]
