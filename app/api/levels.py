@@ -11,7 +11,7 @@ from app.extensions import limiter, remote_address
 from app.ratelimits import user_or_address
 from app.schemas.completions import CompletionRequestSchema, CompletionResultSchema
 from app.schemas.levels import LevelListSchema
-from app.services import completions, levels, progress, rollout
+from app.services import completions, levels, progress, read_ahead, rollout
 
 level_list_schema = LevelListSchema()
 completion_request_schema = CompletionRequestSchema()
@@ -26,6 +26,7 @@ def list_levels():
 
 
 @api.post("/levels/complete")
+@read_ahead.completion_view
 @limiter.limit(lambda: current_app.config["COMPLETION_RATE_LIMIT"], key_func=user_or_address)
 @limiter.limit(lambda: current_app.config["COMPLETION_ADDRESS_RATE_LIMIT"], key_func=remote_address)
 @login_required

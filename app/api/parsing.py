@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from marshmallow import Schema, ValidationError
 
 from app.errors import ValidationFailed
@@ -32,7 +32,19 @@ def json_body() -> dict[str, Any]:
 
 def parsed_body() -> Any:
     """The JSON request body, measured before it is parsed; ValidationFailed when it is not
-    JSON or nests deeper than MAX_JSON_DEPTH."""
+    JSON or nests deeper than MAX_JSON_DEPTH. Parsed once a request (the caller's lookup may
+    read a completion's body before its view does)."""
+    if PARSED in g:
+        return g.get(PARSED)
+    body = parse_body()
+    setattr(g, PARSED, body)
+    return body
+
+
+PARSED = "parsed_json_body"
+
+
+def parse_body() -> Any:
     if not request.is_json:
         raise ValidationFailed(NOT_JSON, code="invalid_json")
     raw = request.get_data(cache=True)

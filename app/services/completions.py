@@ -10,14 +10,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, g
-from sqlalchemy import Integer, bindparam, case, func, select
+from sqlalchemy import Integer, String, bindparam, case, exists, func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ConflictingReuse, LevelLocked, LevelNotFound, ValidationFailed
 from app.extensions import db
 from app.models import Level, LevelCompletion, UserLevelProgress
 from app.models.types import utcnow
-from app.services import ledger, outbox, write_batch
+from app.services import ledger, outbox, read_ahead, write_batch
 from app.services.levels import xp_rules
 from app.signals import completion_recorded, emit
 from app.utils import xp
@@ -27,12 +28,7 @@ EVENT_ID_INDEX = "uq_level_completions_user_id_client_event_id"
 # Prebuilt Core statements for the hot path (see ledger.py for why).
 completions = LevelCompletion.__table__
 progress = UserLevelProgress.__table__
-ORIGINAL = (
-    completions.c.id,
-    completions.c.awarded_xp,
-    completions.c.xp_breakdown,
-    completions.c.payload_hash,
-)
+ORIGINAL = read_ahead.ORIGINAL
 REPLAY_BY_EVENT = (
     select(*ORIGINAL, ledger.users.c.total_xp, *ledger.LEVEL_COLUMNS)
     .select_from(
@@ -45,34 +41,10 @@ REPLAY_BY_EVENT = (
         completions.c.client_event_id == bindparam("event_id"),
     )
 )
-# PostgreSQL answers a replay, or reads ahead for a new completion, in one statement: the
-# player's total, the completion this event id recorded (if any), the level (the recorded
-# one's, else the requested one) and the XP already credited for the requested level.
-REPLAY_OR_READ_AHEAD = (
-    select(
-        *ORIGINAL,
-        ledger.users.c.total_xp,
-        *ledger.LEVEL_COLUMNS,
-        select(progress.c.xp_earned)
-        .where(
-            progress.c.user_id == ledger.users.c.id,
-            progress.c.level_id == bindparam("level_id"),
-        )
-        .scalar_subquery()
-        .label("credited"),
-    )
-    .select_from(
-        ledger.users.outerjoin(
-            completions,
-            (completions.c.user_id == ledger.users.c.id)
-            & (completions.c.client_event_id == bindparam("event_id")),
-        ).outerjoin(
-            ledger.levels,
-            ledger.levels.c.level_id
-            == func.coalesce(completions.c.level_id, bindparam("level_id")),
-        )
-    )
-    .where(ledger.users.c.id == bindparam("user_id"))
+# PostgreSQL answers a replay, or reads ahead for a new completion, in one statement
+# (read_ahead.py), made here when the caller's lookup has not made it already.
+REPLAY_OR_READ_AHEAD = read_ahead.joined(select().select_from(ledger.users)).where(
+    ledger.users.c.id == bindparam("user_id")
 )
 ORIGINAL_BY_ID = select(*ORIGINAL).where(completions.c.id == bindparam("completion_id"))
 CREDITED = (
@@ -139,17 +111,42 @@ STILL_CREDITED = (
     .scalar_subquery()
     .is_not_distinct_from(bindparam("c_credited", type_=Integer))
 )
-BATCH_COMPLETION = (
-    completions.insert()
-    .from_select(
-        list(COMPLETION_COLUMNS),
-        select(
-            *(bindparam(f"c_{name}", type_=completions.c[name].type) for name in COMPLETION_COLUMNS)
-        ).where(STILL_CREDITED),
+
+
+def batch_completion(*guards):
+    return (
+        completions.insert()
+        .from_select(
+            list(COMPLETION_COLUMNS),
+            select(
+                *(
+                    bindparam(f"c_{name}", type_=completions.c[name].type)
+                    for name in COMPLETION_COLUMNS
+                )
+            ).where(STILL_CREDITED, *guards),
+        )
+        .returning(completions.c.id)
+        .cte(write_batch.ANCHOR_NAME)
     )
-    .returning(completions.c.id)
-    .cte(write_batch.ANCHOR_NAME)
+
+
+# Under the player's lock, the credit is the only guard.
+BATCH_COMPLETION = batch_completion()
+# Without it (the write right after the read ahead), the statement takes the lock itself and
+# writes only if the player's row is still the version read ahead: a concurrent change of the
+# player's XP that commits while the statement waits for the lock makes it write nothing.
+USER_UNCHANGED = (
+    select(ledger.users.c.id)
+    .where(
+        ledger.users.c.id == bindparam("c_user_id"),
+        sql_text("users.xmin = CAST(:c_user_version AS xid)").bindparams(
+            bindparam("c_user_version", type_=String)
+        ),
+    )
+    .with_for_update()
+    .cte("user_unchanged")
 )
+BATCH_UNLOCKED_COMPLETION = batch_completion(exists(select(USER_UNCHANGED.c.id)))
 PROGRESS_COLUMNS = tuple(c.name for c in progress.columns)
 BATCH_FIRST_PROGRESS = (
     progress.insert()
@@ -255,18 +252,27 @@ def replay_of_event(
     """
     if request.client_event_id is None:
         return None
-    connection = db.session.connection()
-    params = {"user_id": user_id, "event_id": request.client_event_id}
-    if connection.dialect.name != "postgresql":
-        row = connection.execute(REPLAY_BY_EVENT, params).first()
-        if row is None:
-            return None
-        return replay_result(row, ledger.level_from_row(row), row.total_xp, payload_hash, request)
-    row = connection.execute(REPLAY_OR_READ_AHEAD, params | {"level_id": request.level_id}).first()
-    if row is None or row.id is None:
+    row = read_ahead.take(user_id, request.client_event_id, request.level_id)
+    if row is None:
+        connection = db.session.connection()
+        params = {"user_id": user_id, "event_id": request.client_event_id}
+        if connection.dialect.name != "postgresql":
+            row = connection.execute(REPLAY_BY_EVENT, params).first()
+            if row is None:
+                return None
+            level = ledger.level_from_row(row)
+            return replay_result(row, level, row.total_xp, payload_hash, request)
+        params["level_id"] = request.level_id
+        row = connection.execute(REPLAY_OR_READ_AHEAD, params).first()
+    if row is None or row.completion_id is None:
         if row is not None:
             g.completion_read_ahead = ReadAhead(
-                user_id, request, ledger.level_from_row(row), row.credited
+                user_id,
+                request,
+                ledger.level_from_row(row),
+                row.credited,
+                row.total_xp,
+                row.user_version,
             )
         return None
     return replay_result(row, ledger.level_from_row(row), row.total_xp, payload_hash, request)
@@ -281,6 +287,8 @@ class ReadAhead:
     request: CompletionRequest
     level: Level | None
     credited: int | None
+    total_xp: int
+    user_version: str
 
 
 def take_read_ahead(user_id: int, request: CompletionRequest) -> ReadAhead | None:
@@ -294,15 +302,19 @@ def record_in_transaction(
     user_id: int, request: CompletionRequest, payload_hash: str
 ) -> CompletionResult:
     ahead = take_read_ahead(user_id, request)
+    if ahead is not None:
+        level = checked_level(ahead.level, request)
+        read = ledger.LockedUser(total_xp=ahead.total_xp)
+        recorded = write_completion(
+            user_id, request, payload_hash, level, read, ahead.credited, ahead.user_version
+        )
+        if recorded is not None:
+            return recorded
+        # The player's XP changed since the read ahead: read again, under the player's lock.
     locked = ledger.lock_user(user_id, None if ahead else request.level_id)
     if locked is None:
         raise ValidationFailed("The user no longer exists.", code="unknown_user")
     level = checked_level(ahead.level if ahead else locked.level, request)
-    if ahead is not None:
-        recorded = write_completion(user_id, request, payload_hash, level, locked, ahead.credited)
-        if recorded is not None:
-            return recorded
-        # The credit changed between the read ahead and the lock: read again, under the lock.
     earlier_id, credited = earlier_completion_and_credit(user_id, request, payload_hash)
     if earlier_id is not None:
         connection = db.session.connection()
@@ -323,12 +335,17 @@ def write_completion(
     level: Level,
     locked: ledger.LockedUser,
     credited: int | None,
+    user_version: str | None = None,
     *,
     batched: bool = True,
 ) -> CompletionResult | None:
     """Award the run against what is `credited` for the level and write the completion, its
     ledger entry, progress and outbox event: on PostgreSQL (`batched`) as one statement, which
-    writes nothing and returns None when the credit is no longer `credited`."""
+    writes nothing and returns None when the credit is no longer `credited`.
+
+    `locked` is the player's total under the lock, or with `user_version` (PostgreSQL only)
+    the total read along with that version of the player's row, unlocked: the statement then
+    locks the row and writes only while it is still that version."""
     breakdown = xp.calculate_xp(
         level.facts,
         request.score,
@@ -361,10 +378,16 @@ def write_completion(
         "created_at": now,
     }
     if batch is None:
+        if user_version is not None:
+            raise ValueError("Only a batched write takes the player's lock itself.")
         completion_id = connection.execute(INSERT_COMPLETION, row).scalar_one()
     else:
         params = {f"c_{name}": value for name, value in row.items()}
-        batch.add(BATCH_COMPLETION, params | {"c_credited": credited})
+        params["c_credited"] = credited
+        if user_version is None:
+            batch.add(BATCH_COMPLETION, params)
+        else:
+            batch.add(BATCH_UNLOCKED_COMPLETION, params | {"c_user_version": user_version})
         completion_id = write_batch.ANCHOR_ID
     total = locked.total_xp
     if awarded > 0:
@@ -481,9 +504,9 @@ def replay_result(
 ) -> CompletionResult:
     """The original result of `earlier` (a row of ORIGINAL columns), with the current total."""
     if request.client_event_id is not None and earlier.payload_hash != payload_hash:
-        raise ConflictingReuse(earlier.id)
+        raise ConflictingReuse(earlier.completion_id)
     return CompletionResult(
-        completion_id=earlier.id,
+        completion_id=earlier.completion_id,
         awarded_xp=earlier.awarded_xp,
         new_total_xp=total_xp,
         is_new_completion=False,

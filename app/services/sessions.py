@@ -13,6 +13,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import User, UserSession
 from app.models.types import utcnow
+from app.services import read_ahead
 from app.services.credentials import (
     digest,
     is_stale,
@@ -67,6 +68,9 @@ LOOKUP_AND_TOUCH = LOOKUP.add_columns(
     exists(select(TOUCHED_IF_STALE.c.id)).label("touched")
 ).add_cte(TOUCHED_IF_STALE)
 
+# The same, with a completion's replay check read along (read_ahead.py).
+LOOKUP_TOUCH_AND_READ_AHEAD = read_ahead.joined(LOOKUP_AND_TOUCH)
+
 
 @dataclass(frozen=True)
 class StartedSession:
@@ -115,11 +119,18 @@ def user_for_session(secret: str) -> tuple[User, int] | None:
             "stale_before": stale_before(now, resolution),
             "idle_expiry": idle_expiry(now),
         }
-        row = db.session.execute(LOOKUP_AND_TOUCH, params).first()
+        asked = read_ahead.asked()
+        if asked is None:
+            row = db.session.execute(LOOKUP_AND_TOUCH, params).first()
+        else:
+            statement = LOOKUP_TOUCH_AND_READ_AHEAD
+            row = db.session.execute(statement, params | asked.params()).first()
         if row is None:
             return None
         if row.touched:
             note_touch()
+        if asked is not None:
+            read_ahead.keep(row[0].id, asked, row)
         return row[0], row[1]
     row = db.session.execute(LOOKUP, {"digest": digest(secret), "now": now}).first()
     if row is None:

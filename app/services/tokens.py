@@ -11,6 +11,7 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.types import utcnow
+from app.services import read_ahead
 from app.services.credentials import (
     digest,
     is_stale,
@@ -49,6 +50,8 @@ TOUCHED_IF_STALE = (
 AUTHENTICATE_AND_TOUCH = AUTHENTICATE.add_columns(
     exists(select(TOUCHED_IF_STALE.c.id)).label("touched")
 ).add_cte(TOUCHED_IF_STALE)
+# The same, with a completion's replay check read along (read_ahead.py).
+AUTHENTICATE_TOUCH_AND_READ_AHEAD = read_ahead.joined(AUTHENTICATE_AND_TOUCH)
 MAX_NAME_LENGTH = 64
 
 
@@ -103,10 +106,19 @@ def user_for_token(secret: str) -> User | None:
     if db.session.connection().dialect.name == "postgresql":
         cutoff = stale_before(now, resolution)
         params = {"digest": digest(secret), "now": now, "stale_before": cutoff}
-        row = db.session.execute(AUTHENTICATE_AND_TOUCH, params).first()
-        if row is not None and row.touched:
+        asked = read_ahead.asked()
+        if asked is None:
+            row = db.session.execute(AUTHENTICATE_AND_TOUCH, params).first()
+        else:
+            statement = AUTHENTICATE_TOUCH_AND_READ_AHEAD
+            row = db.session.execute(statement, params | asked.params()).first()
+        if row is None:
+            return None
+        if row.touched:
             note_touch()
-        return None if row is None else row[0]
+        if asked is not None:
+            read_ahead.keep(row[0].id, asked, row)
+        return row[0]
     row = db.session.execute(AUTHENTICATE, {"digest": digest(secret)}).first()
     if row is None:
         return None

@@ -4,16 +4,18 @@ the statements it costs, and the read ahead of the player's lock that must never
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from functools import partial
 
 import pytest
 from sqlalchemy import event, func, text, update
 
+from app.api.levels import completion_request_schema
 from app.budget import SQL_PER_NEW, SQL_PER_REPLAY
 from app.extensions import db
 from app.models import ApiToken
-from app.services import ledger
+from app.services import completions
 from tests.integration.test_concurrency import completion_body, ledger_problems, rows
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("unlimited_completions")]
@@ -83,7 +85,7 @@ def test_a_signed_in_players_completion_and_its_replay_stay_within_the_statement
     assert ledger_problems(app) == []
 
 
-def test_a_credit_that_changes_between_the_read_ahead_and_the_lock_is_read_again(
+def test_a_credit_that_changes_between_the_read_ahead_and_the_write_is_read_again(
     app, levels, make_api_player, complete, monkeypatch
 ):
     """A better run's award is computed from the XP already credited for the level, read before
@@ -93,10 +95,10 @@ def test_a_credit_that_changes_between_the_read_ahead_and_the_lock_is_read_again
     with app.app_context():  # a token refreshed just now: the two requests share no row lock
         db.session.execute(update(ApiToken).values(last_used_at=func.now()))
         db.session.commit()
-    take_lock = ledger.lock_user
+    take_read_ahead = completions.take_read_ahead
     interleaved = {}
 
-    def lock_after_another_completion(*args, **kwargs):
+    def another_completion_first(*args, **kwargs):
         if not interleaved:
             interleaved["answer"] = None
             other = threading.Thread(
@@ -106,9 +108,9 @@ def test_a_credit_that_changes_between_the_read_ahead_and_the_lock_is_read_again
             )
             other.start()
             other.join(timeout=30)
-        return take_lock(*args, **kwargs)
+        return take_read_ahead(*args, **kwargs)
 
-    monkeypatch.setattr(ledger, "lock_user", lock_after_another_completion)
+    monkeypatch.setattr(completions, "take_read_ahead", another_completion_first)
     answer = complete(player, completion_body("1", 950))
     monkeypatch.undo()
 
@@ -118,6 +120,66 @@ def test_a_credit_that_changes_between_the_read_ahead_and_the_lock_is_read_again
     assert answer.json["xp_breakdown"]["previously_credited"] == first.json["awarded_xp"]
     best = answer.json["xp_breakdown"]["xp"]
     assert first.json["awarded_xp"] + answer.json["awarded_xp"] == best
+    assert answer.json["new_total_xp"] == best
+    assert ledger_problems(app) == []
+
+
+def test_a_credit_that_commits_while_the_write_waits_for_the_lock_is_read_again(
+    app, levels, make_api_player, complete, monkeypatch
+):
+    """The write right after the read ahead takes the player's lock itself. Another completion
+    of the level that holds the lock when the write starts, and commits while the write waits,
+    changed the credit after the write's own snapshot: the write must see that its player row
+    is not the one read ahead, write nothing, and award against the new credit."""
+    player = make_api_player("overtaken")
+    with app.app_context():
+        db.session.execute(update(ApiToken).values(last_used_at=func.now()))
+        db.session.commit()
+    other_body = completion_body("1", 500)
+    take_read_ahead = completions.take_read_ahead
+    other: dict = {}
+    written = threading.Event()
+
+    def commit_once_the_write_waits():
+        with app.app_context():
+            request = completions.CompletionRequest(
+                **completion_request_schema.load(other_body), source="api"
+            )
+            other["result"] = completions.record_in_transaction(
+                player.id, request, request.payload_hash()
+            )
+            written.set()
+            for _ in range(200):  # up to 10 s for the write to queue behind this lock
+                waiting = rows(
+                    app,
+                    "SELECT count(*) AS n FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                )[0].n
+                if waiting:
+                    other["waited"] = True
+                    break
+                time.sleep(0.05)
+            db.session.commit()
+
+    def hold_the_lock_first(*args, **kwargs):
+        ahead = take_read_ahead(*args, **kwargs)
+        if not other:
+            other["thread"] = threading.Thread(target=commit_once_the_write_waits)
+            other["thread"].start()
+            assert written.wait(timeout=30)
+        return ahead
+
+    monkeypatch.setattr(completions, "take_read_ahead", hold_the_lock_first)
+    answer = complete(player, completion_body("1", 950))
+    other["thread"].join(timeout=30)
+    monkeypatch.undo()
+
+    assert other.get("waited") is True
+    first = other["result"]
+    assert answer.status == 200 and answer.json["is_new_completion"] is True
+    assert answer.json["xp_breakdown"]["previously_credited"] == first.awarded_xp
+    best = answer.json["xp_breakdown"]["xp"]
+    assert first.awarded_xp + answer.json["awarded_xp"] == best
     assert answer.json["new_total_xp"] == best
     assert ledger_problems(app) == []
 
