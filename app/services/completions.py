@@ -264,18 +264,14 @@ def replay_of_event(
             return replay_result(row, level, row.total_xp, payload_hash, request)
         params["level_id"] = request.level_id
         row = connection.execute(REPLAY_OR_READ_AHEAD, params).first()
-    if row is None or row.completion_id is None:
-        if row is not None:
-            g.completion_read_ahead = ReadAhead(
-                user_id,
-                request,
-                ledger.level_from_row(row),
-                row.credited,
-                row.total_xp,
-                row.user_version,
-            )
+    if row is None:
         return None
-    return replay_result(row, ledger.level_from_row(row), row.total_xp, payload_hash, request)
+    level = ledger.level_of_version(row.level_id, row.level_version)
+    if row.completion_id is None:
+        ahead = ReadAhead(user_id, request, level, row.credited, row.total_xp, row.user_version)
+        g.completion_read_ahead = ahead
+        return None
+    return replay_result(row, level, row.total_xp, payload_hash, request)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from sqlalchemy import (
     Integer,
     String,
     bindparam,
+    cast,
     exists,
     literal,
+    literal_column,
     select,
     true,
     union_all,
@@ -33,6 +35,13 @@ from app.services.leaderboard import period_starts
 users = User.__table__
 levels = Level.__table__
 LEVEL_COLUMNS = [levels.c[attr.columns[0].key] for attr in Level.__mapper__.column_attrs]
+# The version of a level's row on PostgreSQL (its xmin): `flask levels sync` changing the level
+# writes a new version. A statement that reads the version instead of the level's columns
+# gets the level from level_of_version().
+LEVEL_VERSION = cast(literal_column("levels.xmin"), String)
+LEVEL_BY_ID = select(*LEVEL_COLUMNS, LEVEL_VERSION.label("level_version")).where(
+    levels.c.level_id == bindparam("level_id")
+)
 SQLITE_WRITE_LOCK = (
     users.update().where(users.c.id == bindparam("b_user_id")).values(total_xp=users.c.total_xp)
 )
@@ -166,6 +175,27 @@ def level_from_row(row: Any) -> Level | None:
         attributes = [attr for attr, _ in LEVEL_ATTRIBUTES]
         level = Level(**dict(zip(attributes, values, strict=True)))
         LEVELS_SEEN[key] = level
+    return level
+
+
+# The same levels by id and row version (PostgreSQL), for statements that read only those.
+LEVELS_BY_VERSION: dict[tuple[str, str], Level] = {}
+
+
+def level_of_version(level_id: str | None, version: str | None) -> Level | None:
+    """The level `level_id` whose row is `version`, built once a process; read (as it is now)
+    when this process has not seen that version. None when there is no such level."""
+    if level_id is None:
+        return None
+    level = LEVELS_BY_VERSION.get((level_id, version))
+    if level is not None:
+        return level
+    row = db.session.connection().execute(LEVEL_BY_ID, {"level_id": level_id}).first()
+    if row is None:
+        return None
+    if len(LEVELS_BY_VERSION) >= LEVELS_SEEN_CAP:
+        LEVELS_BY_VERSION.clear()
+    level = LEVELS_BY_VERSION[(level_id, row.level_version)] = level_from_row(row)
     return level
 
 

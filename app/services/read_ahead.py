@@ -42,13 +42,15 @@ ORIGINAL = (
 # means nothing was credited or taken since it was read.
 USER_VERSION = cast(literal_column("users.xmin"), String)
 # The player's total and row version, the completion this event id recorded (if any), the
-# level (the recorded one's, else the requested one) and the XP already credited for the
+# level's id and row version (the recorded one's, else the requested one; the process keeps
+# the levels it has read, see ledger.level_of_version) and the XP already credited for the
 # requested level. Every statement that reads them joins users.
 COLUMNS = (
     *ORIGINAL,
     ledger.users.c.total_xp,
     USER_VERSION.label("user_version"),
-    *ledger.LEVEL_COLUMNS,
+    ledger.levels.c.level_id,
+    ledger.LEVEL_VERSION.label("level_version"),
     select(progress.c.xp_earned)
     .where(
         progress.c.user_id == ledger.users.c.id,

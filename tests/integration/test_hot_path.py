@@ -202,3 +202,22 @@ def test_many_runs_of_one_level_at_once_credit_only_the_best_of_them(
     assert ledger_problems(app) == []
     with app.app_context():
         assert db.session.execute(text("SELECT count(*) FROM outbox_events")).scalar() == 16
+
+
+def test_a_level_changed_in_the_catalog_is_read_again_by_the_next_completion(
+    app, levels, make_api_player, complete
+):
+    """The process keeps the levels it has read, by row version: a change to a level (as
+    `flask levels sync` makes) is a new version, and the next completion awards by it."""
+    before, after = make_api_player("before_change"), make_api_player("after_change")
+    body = completion_body("2", 900)
+    first = complete(before, dict(body, client_event_id=str(uuid.uuid4())))
+    with app.app_context():
+        db.session.execute(text("UPDATE levels SET xp_reward = xp_reward * 2 WHERE level_id = '2'"))
+        db.session.commit()
+    second = complete(after, dict(body, client_event_id=str(uuid.uuid4())))
+
+    assert first.status == 200 and second.status == 200
+    assert second.json["level"]["xp_reward"] == 2 * first.json["level"]["xp_reward"]
+    assert second.json["xp_breakdown"]["xp"] > first.json["xp_breakdown"]["xp"]
+    assert ledger_problems(app) == []
