@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 
 from app.errors import DATABASE_UNAVAILABLE
 from app.extensions import db
+from app.services import read_ahead
 
 SECRET_BYTES = 32  # 256 random bits
 PENDING_TOUCH = "credential_touch_pending"
@@ -36,6 +38,24 @@ def touch_in_request(statement, params: dict) -> None:
     it, or save_pending_touch() does at the end of a request that committed nothing."""
     db.session.connection().execute(statement, params)
     note_touch()
+
+
+def look_up_and_touch(statement, reading_ahead, params: dict) -> Any:
+    """Run a credential's lookup (`statement`: its user first, then a `touched` flag), or for a
+    completion request `reading_ahead`, the same lookup with the replay check read along
+    (read_ahead.py); note a refresh it made and keep what it read ahead. The row, or None."""
+    asked = read_ahead.asked()
+    if asked is None:
+        row = db.session.execute(statement, params).first()
+    else:
+        row = db.session.execute(reading_ahead, params | asked.params()).first()
+    if row is None:
+        return None
+    if row.touched:
+        note_touch()
+    if asked is not None:
+        read_ahead.keep(row[0].id, asked, row)
+    return row
 
 
 def note_touch() -> None:

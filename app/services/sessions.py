@@ -17,8 +17,8 @@ from app.services import read_ahead
 from app.services.credentials import (
     digest,
     is_stale,
+    look_up_and_touch,
     new_secret,
-    note_touch,
     stale_before,
     touch_in_request,
 )
@@ -119,19 +119,8 @@ def user_for_session(secret: str) -> tuple[User, int] | None:
             "stale_before": stale_before(now, resolution),
             "idle_expiry": idle_expiry(now),
         }
-        asked = read_ahead.asked()
-        if asked is None:
-            row = db.session.execute(LOOKUP_AND_TOUCH, params).first()
-        else:
-            statement = LOOKUP_TOUCH_AND_READ_AHEAD
-            row = db.session.execute(statement, params | asked.params()).first()
-        if row is None:
-            return None
-        if row.touched:
-            note_touch()
-        if asked is not None:
-            read_ahead.keep(row[0].id, asked, row)
-        return row[0], row[1]
+        row = look_up_and_touch(LOOKUP_AND_TOUCH, LOOKUP_TOUCH_AND_READ_AHEAD, params)
+        return None if row is None else (row[0], row[1])
     row = db.session.execute(LOOKUP, {"digest": digest(secret), "now": now}).first()
     if row is None:
         return None

@@ -15,8 +15,8 @@ from app.services import read_ahead
 from app.services.credentials import (
     digest,
     is_stale,
+    look_up_and_touch,
     new_secret,
-    note_touch,
     stale_before,
     touch_in_request,
 )
@@ -106,19 +106,8 @@ def user_for_token(secret: str) -> User | None:
     if db.session.connection().dialect.name == "postgresql":
         cutoff = stale_before(now, resolution)
         params = {"digest": digest(secret), "now": now, "stale_before": cutoff}
-        asked = read_ahead.asked()
-        if asked is None:
-            row = db.session.execute(AUTHENTICATE_AND_TOUCH, params).first()
-        else:
-            statement = AUTHENTICATE_TOUCH_AND_READ_AHEAD
-            row = db.session.execute(statement, params | asked.params()).first()
-        if row is None:
-            return None
-        if row.touched:
-            note_touch()
-        if asked is not None:
-            read_ahead.keep(row[0].id, asked, row)
-        return row[0]
+        row = look_up_and_touch(AUTHENTICATE_AND_TOUCH, AUTHENTICATE_TOUCH_AND_READ_AHEAD, params)
+        return None if row is None else row[0]
     row = db.session.execute(AUTHENTICATE, {"digest": digest(secret)}).first()
     if row is None:
         return None
