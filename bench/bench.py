@@ -33,6 +33,7 @@ import report  # noqa: E402
 import scenarios  # noqa: E402
 import seed  # noqa: E402
 import servers  # noqa: E402
+import statements  # noqa: E402
 from common import (  # noqa: E402
     BASELINE_DB,
     BENCH,
@@ -237,11 +238,13 @@ def main() -> int:
         client,
         files,
     )
+    b.server_statements = statements.available(b.pdb, b.bdb)
     try:
         sanity = final_checks(b, serve_and_measure(b))
         rows = report.summarise(b.runs, args.concs)
         report.print_table(rows, b)
         report.print_memory(b)
+        report.print_statements(b)
         report.print_costs(probe["cases"], probe["cases"][0]["server_statements"] is not None)
         report.print_budget(rows, probe["cases"], b, sanity)
     finally:

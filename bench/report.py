@@ -169,6 +169,33 @@ def print_costs(cases: list[dict], server_counts: bool) -> None:
             log(f"    {i:2d}. {sql}")
 
 
+def print_statements(b: Bench) -> None:
+    """PostgreSQL's own figures for each scenario's first run (bench/statements.py)."""
+    log()
+    if not b.server_statements:
+        log(
+            "POSTGRESQL PER STATEMENT: not measured (pg_stat_statements is not in "
+            "shared_preload_libraries)"
+        )
+        return
+    log(
+        "POSTGRESQL PER STATEMENT (pg_stat_statements, first rep at each c): calls per request, "
+        "mean execution us,\nrows and WAL bytes per call; BEGIN, COMMIT and the pre-ping are "
+        "statements too"
+    )
+    for run in b.runs:
+        if run.statements is None:
+            continue
+        total = sum(st.per_request * st.exec_us for st in run.statements)
+        wal = sum(st.per_request * st.wal_bytes for st in run.statements)
+        log(f"  {run.scenario} c={run.conc}: {total:.0f} us executing, {wal:.0f} B of WAL")
+        for st in run.statements:
+            log(
+                f"    {st.per_request:4.2f}x {st.exec_us:7.1f} us {st.rows:5.2f} rows "
+                f"{st.wal_bytes:6.0f} B  {st.query}"
+            )
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import redis
 import seed
 import sqlalchemy as sa
+import statements
 from common import BASELINE_DB, ENDPOINT, PRODUCT_DB, USER_AGENT, BenchError, log
 from load import Load, run_wrk
 from meter import CpuMeter
@@ -31,6 +32,7 @@ class Run:
     log_bytes: float = 0.0  # server log written per request
     check: str = ""
     problems: list[str] = field(default_factory=list)
+    statements: list[statements.Statement] | None = None  # pg_stat_statements, when loaded
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Bench:
     runs: list[Run] = field(default_factory=list)
     rss: dict[str, list[list[int]]] = field(default_factory=dict)
     run_ids: int = 1000
+    server_statements: bool = False  # pg_stat_statements is loaded: read it in the first rep
 
     def next_run_id(self) -> int:
         self.run_ids += 1
@@ -63,12 +66,18 @@ class Bench:
         self.rss.setdefault(server.name, []).append([rss_kib(p) for p in server.workers()])
 
 
-def measure(server: Server, dbname: str, load: Load, scenario: str, rep: int) -> Run:
+def measure(b: Bench, server: Server, load: Load, scenario: str, rep: int) -> Run:
+    db, dbname = (b.bdb, BASELINE_DB) if server is b.baseline else (b.pdb, PRODUCT_DB)
+    watch = b.server_statements and rep == 0
     time.sleep(0.5)
+    if watch:
+        statements.reset(db)
     size = server.log_path.stat().st_size
     with CpuMeter(server, dbname) as meter:
         result, first_bad = run_wrk(load)
     run = Run(scenario, load.conc, rep, result, meter.figures(result["requests"]), size)
+    if watch:
+        run.statements = statements.read(db, result["requests"] or 1)
     if first_bad:
         run.problems.append(f"first non-2xx: {first_bad}")
     if result["non2xx"] or result["errors"]:
@@ -103,7 +112,7 @@ def baseline_new(b: Bench, conc: int, rep: int) -> Run:
     load = Load(
         b.baseline.url, b.files["baseline_tokens"], "bearer", "baseline", conc, b.args.duration, 1
     )
-    run = measure(b.baseline, BASELINE_DB, load, "baseline new", rep)
+    run = measure(b, b.baseline, load, "baseline new", rep)
     rows = seed.quiesce(b.bdb, BASELINE_DB, "completions")
     ok = run.result["requests"] - run.result["non2xx"]
     run.check = f"rows={rows}"
@@ -128,7 +137,7 @@ def product_new(b: Bench, auth: str, scenario: str, conc: int, rep: int) -> Reco
     seed.reset_product(b.pdb)
     b.redis.flushdb()
     run_id = b.next_run_id()
-    run = measure(b.product, PRODUCT_DB, product_load(b, auth, conc, run_id), scenario, rep)
+    run = measure(b, b.product, product_load(b, auth, conc, run_id), scenario, rep)
     rows = seed.quiesce(b.pdb, PRODUCT_DB, "level_completions")
     recorded, awarded, ledger, prefix = seed.run_completions(b.pdb, run_id)
     r = run.result
@@ -155,7 +164,7 @@ def product_replay(b: Bench, auth: str, scenario: str, conc: int, rep: int, new:
     seed.freshen_credentials(b.pdb)
     b.redis.flushdb()
     load = product_load(b, auth, conc, new.run_id, wrap=new.prefix)
-    run = measure(b.product, PRODUCT_DB, load, scenario, rep)
+    run = measure(b, b.product, load, scenario, rep)
     added = seed.quiesce(b.pdb, PRODUCT_DB, "level_completions") - new.rows
     r = run.result
     run.check = (
