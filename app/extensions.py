@@ -70,12 +70,13 @@ class MonitoredLimiter(Limiter):
 
         if in_middleware and not self.checks_in_middleware():
             return
-
-        def plan():
-            return limit_batch.planned_hits(self, callable_name, in_middleware)
-
-        with limit_batch.checking(plan, stop_at_refusal=self._fail_on_first_breach):
+        with limit_batch.checking(stop_at_refusal=self._fail_on_first_breach):
             super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+    def _Limiter__evaluate_limits(self, endpoint: str, limits: list) -> None:
+        """Flask-Limiter's evaluation of the limits its check resolved: they are the plan's."""
+        limit_batch.plan_from(self, endpoint, limits)
+        super()._Limiter__evaluate_limits(endpoint, limits)
 
     def checks_in_middleware(self) -> bool:
         """Whether the before-request check can find anything to check: only limits that are

@@ -6,9 +6,10 @@ back: two round trips per limit. With Redis as the limit store, BatchedMovingWin
 same questions with one script per check instead:
 
 - at the first hit of a check, the check's plan (the hits Flask-Limiter is about to make, in its
-  order) is acquired by one script, which stops at the first refusal exactly as Flask-Limiter
-  does; each acquisition then answers exactly one of Flask-Limiter's hits, and only when the hit
-  is the one planned (anything else goes to Redis by itself);
+  order, made from the very limits its check resolved) is acquired by one script, which stops
+  at the first refusal exactly as Flask-Limiter does; each acquisition then answers exactly one
+  of Flask-Limiter's hits, and only when the hit is the one planned (anything else goes to
+  Redis by itself);
 - every acquisition returns its window (reset time and remaining, as read right after it), kept
   for the request, so the headers, the metrics and the sign-in budget read no window again.
 
@@ -20,7 +21,6 @@ falls back to memory (or, failing closed, the route answers 503) as it did.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import time
 from collections import deque
@@ -29,8 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flask import current_app, has_request_context, request
-from flask_limiter.util import get_qualified_name
+from flask import has_request_context, request
 from limits import RateLimitItem
 from limits.errors import StorageError
 from limits.storage import RedisStorage
@@ -133,10 +132,11 @@ class Hit:
 @dataclass
 class Check:
     """One check of a request's limits by Flask-Limiter (a route's decorators are one check):
-    how to plan it, and the answers acquired for it that no hit has taken yet."""
+    how to plan it (once Flask-Limiter has resolved the limits), and the answers acquired for
+    it that no hit has taken yet."""
 
-    plan: Callable[[], list[Hit] | None]
     stop_at_refusal: bool
+    plan: Callable[[], list[Hit] | None] | None = None
     planned: bool = False
     answers: deque[tuple[Hit, bool]] = field(default_factory=deque)
 
@@ -157,15 +157,15 @@ def request_limits() -> RequestLimits | None:
 
 
 @contextmanager
-def checking(plan: Callable[[], list[Hit] | None], stop_at_refusal: bool) -> Iterator[None]:
-    """Run one of Flask-Limiter's checks with its plan at hand (checks may nest: falling back to
-    memory checks again from inside the failed check)."""
+def checking(stop_at_refusal: bool) -> Iterator[None]:
+    """Run one of Flask-Limiter's checks, planned by plan_from() (checks may nest: falling back
+    to memory checks again from inside the failed check)."""
     limits = request_limits()
     if limits is None:
         yield
         return
     outer = limits.check
-    limits.check = Check(plan, stop_at_refusal)
+    limits.check = Check(stop_at_refusal)
     try:
         yield
     finally:
@@ -199,7 +199,7 @@ class BatchedMovingWindow(MovingWindowRateLimiter):
         wanted = Hit(item, item.key_for(*identifiers), cost)
         limits = request_limits()
         check = limits.check if limits is not None else None
-        if check is not None and not check.planned:
+        if check is not None and not check.planned and check.plan is not None:
             check.planned = True
             self.acquire_plan(check, wanted, limits)
         if check is not None and check.answers:
@@ -270,76 +270,61 @@ def triples(values: Sequence) -> Iterator[Sequence]:
 
 # --- planning a check -------------------------------------------------------------------------
 
-_planning = contextvars.ContextVar("planning_rate_limits", default=False)
 
-
-class QuietWhilePlanning(logging.Filter):
-    """Flask-Limiter logs a limit it cannot load each time it resolves the route's limits: once
-    per check, as before, not again for the plan."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not _planning.get()
-
-
-logging.getLogger("flask-limiter").addFilter(QuietWhilePlanning())
+def plan_from(extension: Limiter, endpoint: str, limits: Sequence[RuntimeLimit]) -> None:
+    """Give the running check its plan: made, at its first hit, from the limits Flask-Limiter's
+    check resolved and is evaluating now (they are not resolved a second time)."""
+    request_record = request_limits()
+    check = request_record.check if request_record is not None else None
+    if check is not None and not check.planned:
+        check.plan = lambda: planned_hits(extension, endpoint, limits)
 
 
 def planned_hits(
-    extension: Limiter, callable_name: str | None, in_middleware: bool
+    extension: Limiter, endpoint: str, limits: Sequence[RuntimeLimit]
 ) -> list[Hit] | None:
-    """The hits Flask-Limiter's check of this request is about to make, in its order (its
-    _check_request_limit: the limits resolved for the route, smallest window first, skipping
-    the exempt ones and those with an empty key), or None when the route's limits are not plain
-    ones. The limits are resolved by Flask-Limiter's own limit manager, as the check resolved
-    them a moment ago; the key functions are asked again (they answer the same within a
-    request), and what they raise goes on up as it would from the check itself."""
-    endpoint = extension.identify_request()
+    """The hits Flask-Limiter's evaluation of `limits` is about to make, in its order (its
+    __evaluate_limits: smallest window first, skipping the exempt ones and those with an empty
+    key), or None unless the limits are plain ones. The key functions are asked ahead of
+    Flask-Limiter (they answer the same within a request), and what they raise goes on up as
+    it would from the check itself."""
     try:
-        limits = resolved_limits(extension, endpoint, callable_name, in_middleware)
+        if not plain(extension, limits):
+            return None
+        hits = []
+        for limit in sorted(limits, key=lambda limit: limit.limit):
+            if limit.method_exempt:
+                continue
+            scope = limit.scope_for(endpoint, request.method)
+            args = [limit.key_func(), scope]
+            if not all(args):
+                continue  # Flask-Limiter skips it (and says so)
+            if extension._key_prefix:
+                args = [extension._key_prefix, *args]
+            hits.append(Hit(limit.limit, limit.limit.key_for(*args)))
     except (AttributeError, TypeError) as error:
         # Written against Flask-Limiter 4.1: should its internals move, limits keep working,
         # one round trip per limit.
         logger.warning("rate limits not planned: %r", error)
         return None
-    if limits is None:
-        return None
-    hits = []
-    for limit in sorted(limits, key=lambda limit: limit.limit):
-        if limit.method_exempt:
-            continue
-        scope = limit.scope_for(endpoint, request.method)
-        args = [limit.key_func(), scope]
-        if not all(args):
-            continue  # Flask-Limiter skips it (and says so)
-        if extension._key_prefix:
-            args = [extension._key_prefix, *args]
-        hits.append(Hit(limit.limit, limit.limit.key_for(*args)))
     return hits
 
 
-def resolved_limits(
-    extension: Limiter, endpoint: str, callable_name: str | None, in_middleware: bool
-) -> list[RuntimeLimit] | None:
-    """The route's decorated limits as Flask-Limiter's check resolves them, or None unless they
-    are all plain: no default, application or meta limits, no exempt_when (asking it twice could
-    answer differently), no deduct_when (a test now, a hit after the view), a cost of 1."""
-    if callable_name:
-        name = callable_name
-    else:
-        view = current_app.view_functions.get(endpoint or "")
-        name = get_qualified_name(view) if view else ""
+def plain(extension: Limiter, limits: Sequence[RuntimeLimit]) -> bool:
+    """Whether these are a route's own plain limits: no default, application, blueprint or
+    meta limits anywhere (the check's list would mix them in), no exempt_when (asking it twice
+    could answer differently), no deduct_when (a test now, a hit after the view), a cost of
+    1."""
     manager = extension.limit_manager
-    marked = name in extension._marked_for_limiting or manager.has_hints(endpoint or "")
-    token = _planning.set(True)
-    try:
-        defaults, decorated = manager.resolve_limits(
-            current_app, endpoint, request.blueprint, name, in_middleware, marked
-        )
-    finally:
-        _planning.reset(token)
-    if defaults or extension._meta_limits or not decorated:
-        return None
-    for limit in decorated:
-        if limit.exempt_when or limit.deduct_when or limit.meta_limits or limit.cost != 1:
-            return None
-    return decorated
+    if (
+        not limits
+        or extension._meta_limits
+        or manager.application_limits
+        or manager.default_limits
+        or getattr(manager, "_blueprint_limits", True)
+    ):
+        return False
+    return not any(
+        limit.exempt_when or limit.deduct_when or limit.meta_limits or limit.cost != 1
+        for limit in limits
+    )

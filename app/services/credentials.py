@@ -72,7 +72,8 @@ def save_pending_touch() -> bool:
     """Commit a refresh still pending at the end of a request (best effort: a request whose
     unit of work failed drops it with everything else). False when the database failed to
     take it: the request's answer is already made and stands."""
-    if not db.session.info.pop(PENDING_TOUCH, False):
+    if not db.session.info.pop(PENDING_TOUCH, False) or not db.session().in_transaction():
+        # None pending, or the request's unit of work already committed (or dropped) it.
         return True
     try:
         db.session.commit()
