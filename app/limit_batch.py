@@ -87,7 +87,20 @@ for i, key in ipairs(KEYS) do
             acquired = 1
         end
     end
-    local index = oldest_entry(key, limit - 1, now - expiry)
+    -- The window is the run of entries at the head of the list that are not older than
+    -- now - expiry, at most `limit` of them (a list left by a higher limit may be longer).
+    -- Most often all of them are in it, which the last one tells in one call; else a binary
+    -- search over the rest finds where it ends.
+    local length = math.min(redis.call('llen', key), limit)
+    local index = nil
+    if length > 0 then
+        local last = tonumber(redis.call('lindex', key, length - 1))
+        if last and last >= now - expiry then
+            index = length - 1
+        else
+            index = oldest_entry(key, length - 2, now - expiry)
+        end
+    end
     if index then
         local oldest = tonumber(redis.call('lindex', key, index))
         table.insert(replies, acquired)

@@ -6,12 +6,16 @@ when Redis goes away."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 from flask import request
+from limits import parse
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import REGISTRY
 from redis.connection import Connection
 
@@ -340,3 +344,31 @@ def test_failing_closed_with_redis_gone_mid_run_answers_503_after_one_attempt(
     assert refused.json["error"]["code"] == "rate_limiter_unavailable"
     assert refused.headers["Retry-After"] == "5"
     assert to_the_store(round_trips, relay.port) == 1
+
+
+@pytest.mark.parametrize(
+    ("limit", "ages"),
+    [
+        ("10/minute", [50, 30, 10]),  # every entry in the window
+        ("10/minute", [300, 200, 61, 59, 20, 1]),  # the older ones out of it
+        ("10/minute", [600, 500, 400]),  # none left in it
+        ("3/minute", [50, 40, 30, 20, 10]),  # a list left by a higher limit
+        ("5/minute", [90, 58, 57, 56, 55, 54, 53]),  # full, the oldest just out
+    ],
+)
+def test_the_window_read_with_an_acquisition_is_the_one_limits_reads(store, limit, ages):
+    """What the script reports of a window after acquiring in it (remaining, reset) is what
+    limits' own moving window reads from the same list, whatever its entries' ages."""
+    storage = RedisStorage(f"redis://{REDIS_ADDRESS[0]}:{REDIS_ADDRESS[1]}/{REDIS_DB}")
+    item = parse(limit)
+    now = time.time()
+    # Newest first, as the moving window keeps them.
+    store.lpush(storage.prefixed_key(item.key_for("player")), *[now - age for age in ages])
+    record = limit_batch.RequestLimits()
+    batched = limit_batch.BatchedMovingWindow(storage)
+    hit = limit_batch.Hit(item, item.key_for("player"))
+    batched.acquire([hit], stop_at_refusal=True, limits=record)
+    ours = record.windows[hit.key]
+    theirs = MovingWindowRateLimiter(storage).get_window_stats(item, "player")
+    assert ours.remaining == theirs.remaining
+    assert ours.reset_time == pytest.approx(theirs.reset_time, abs=0.5)
