@@ -38,6 +38,7 @@ from app.extensions import db  # noqa: E402
 from app.models import User  # noqa: E402
 
 sys.path.insert(0, str(BENCH))
+import statements  # noqa: E402
 from common import ENDPOINT, USER_AGENT, shorten  # noqa: E402
 
 TRANSACTION_WORDS = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK)\b", re.IGNORECASE)
@@ -138,19 +139,11 @@ class ServerCounts:
 
     def __init__(self, side: sa.Connection) -> None:
         self.side = side
-        libraries = side.execute(sa.text("SHOW shared_preload_libraries")).scalar_one()
-        self.available = "pg_stat_statements" in libraries
-        if self.available:
-            side.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+        self.available = statements.loaded(side)
 
     def reset(self) -> None:
         if self.available:
-            self.side.execute(
-                sa.text(
-                    "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database"
-                    " WHERE datname = current_database()"
-                )
-            )
+            self.side.execute(statements.RESET)
 
     def statements(self) -> int | None:
         if not self.available:

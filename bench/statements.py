@@ -33,14 +33,22 @@ class Statement:
     query: str
 
 
+def loaded(conn: sa.Connection) -> bool:
+    """Whether the server loads the extension; if so, it is created in the connection's
+    database."""
+    libraries = conn.execute(sa.text("SHOW shared_preload_libraries")).scalar_one()
+    if "pg_stat_statements" not in libraries:
+        return False
+    conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+    return True
+
+
 def available(*dbs: sa.Engine) -> bool:
-    """Whether the server loads the extension; if so, it is created in each database."""
+    """Whether the server loads the extension, created then in each of these databases."""
     for db in dbs:
         with db.connect() as conn:
-            libraries = conn.execute(sa.text("SHOW shared_preload_libraries")).scalar_one()
-            if "pg_stat_statements" not in libraries:
+            if not loaded(conn):
                 return False
-            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
     return True
 
 
