@@ -71,3 +71,5 @@ def on_exit(server):
 from app.logs import gunicorn_logconfig  # noqa: E402
 
 logconfig_dict = gunicorn_logconfig()
+# Access records that carry only the atoms the access line reads, not every header.
+logger_class = "app.logs.GunicornLogger"

@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from flask import Flask, Response, g, request, request_started
 from flask.logging import default_handler
+from gunicorn import glogging
 
 LOG_FORMATS = ("json", "console")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -103,10 +104,11 @@ def gunicorn_access_fields(
 ) -> dict[str, Any]:
     """structlog processor: a gunicorn access record becomes named fields.
 
-    Gunicorn passes its "atoms" (every request and response header, the environ, the raw
-    request line with its query string) as the record's arguments. Only the atoms named here
-    are read, whatever access_log_format says; the rest, Authorization and Cookie among them,
-    are dropped from every record before anything is rendered.
+    Gunicorn passes its "atoms" as the record's arguments: with GunicornLogger only those
+    named here; with gunicorn's own logger every request and response header, the environ and
+    the raw request line with its query string too. Only the atoms named here are read,
+    whatever access_log_format says; the rest, Authorization and Cookie among them, are
+    dropped from every record before anything is rendered.
     """
     atoms = event_dict.pop("positional_args", None)
     record = event_dict.get("_record")
@@ -123,6 +125,31 @@ def gunicorn_access_fields(
     if request_id and request_id != "-":  # "-" is gunicorn's word for a missing header
         event_dict["request_id"] = request_id
     return event_dict
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's logger (gunicorn.conf.py's logger_class), whose access records carry only the
+    atoms gunicorn_access_fields reads.
+
+    gunicorn's own atoms are every request and response header and the whole environ, worked
+    out for every request and then dropped by the formatter: those never enter a record here.
+    """
+
+    def atoms(self, resp: Any, req: Any, environ: Mapping[str, Any], request_time: Any) -> dict:
+        status = resp.status
+        if isinstance(status, str):  # "200 OK"
+            status = status.split(None, 1)[0]
+        request_id = next(
+            (value for name, value in resp.headers if name.lower() == "x-request-id"), "-"
+        )
+        return {
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "m": environ.get("REQUEST_METHOD"),
+            "U": environ.get("PATH_INFO"),
+            "s": status,
+            "D": request_time.seconds * 1_000_000 + request_time.microseconds,
+            "{x-request-id}o": request_id,
+        }
 
 
 def int_or_none(value: Any) -> int | None:

@@ -10,14 +10,17 @@ import re
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from gunicorn.config import Config
 from gunicorn.glogging import SafeAtoms
 
 from app import create_app
 from app.extensions import db
-from app.logs import build_formatter, configure_logging, redact_text
+from app.logs import GunicornLogger, build_formatter, configure_logging, redact_text
 from config import config_for
 from tests import factories
 from tests.conftest import register_test_routes
@@ -376,6 +379,36 @@ def test_a_gunicorn_access_line_has_named_fields_and_no_header_or_query():
     assert line["request_id"] == "req-9"
     for leaked in ["query-secret-6", "header-secret-7", "cookie-secret-8", "Bearer"]:
         assert leaked not in text
+
+
+def test_the_access_records_of_the_served_app_hold_no_header_and_make_the_same_line():
+    answer = SimpleNamespace(
+        status="201 CREATED",
+        headers=[("Content-Type", "application/json"), ("X-Request-ID", "req-10")],
+    )
+    environ = {
+        "REMOTE_ADDR": "203.0.113.11",
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api/levels/complete",
+        "QUERY_STRING": "token=query-secret-12",
+        "RAW_URI": "/api/levels/complete?token=query-secret-12",
+        "HTTP_AUTHORIZATION": "Bearer cq_header-secret-13",
+        "HTTP_COOKIE": "session=cookie-secret-14",
+    }
+    atoms = GunicornLogger(Config()).atoms(
+        answer, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=8, microseconds=250)
+    )
+
+    assert not any("secret" in str(value) for value in atoms.values())
+    line = json.loads(build_formatter("json").format(gunicorn_access_record(atoms)))
+    assert {key: line[key] for key in ("event", "method", "path", "status", "duration_ms")} == {
+        "event": "request served",
+        "method": "POST",
+        "path": "/api/levels/complete",
+        "status": 201,
+        "duration_ms": 8.25,
+    }
+    assert (line["remote_addr"], line["request_id"]) == ("203.0.113.11", "req-10")
 
 
 def test_gunicorn_logconfig_configures_json_lines_on_stderr():
