@@ -9,13 +9,38 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import Row
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.errors import DATABASE_UNAVAILABLE
 from app.extensions import db
+from app.models import User
 from app.services import read_ahead
 
 SECRET_BYTES = 32  # 256 random bits
 PENDING_TOUCH = "credential_touch_pending"
+
+
+# A credential's lookup reads its player as plain columns, these first in its row, rather than
+# as a User entity: the ORM's loading of an entity costs more than the rest of the lookup's
+# work in the process (bench/README.md). user_from_row() makes the User of them.
+USER_COLUMNS = tuple(User.__table__.columns)
+USER_ATTRIBUTES = tuple(User.__mapper__.get_property_by_column(c).key for c in USER_COLUMNS)
+
+
+def user_from_row(row: Row) -> User:
+    """The player whose columns (USER_COLUMNS) lead a lookup's `row`, as the ORM would have
+    loaded it: the session's own instance when it holds that player already, else a new one
+    made persistent in the session as if just read (nothing of it is pending)."""
+    values = dict(zip(USER_ATTRIBUTES, row, strict=False))
+    identity = User.__mapper__.identity_key_from_primary_key((values["id"],))
+    known = db.session.identity_map.get(identity)
+    if known is not None:
+        return known
+    user = User(**values)
+    make_transient_to_detached(user)
+    db.session.add(user)
+    return user
 
 
 def new_secret(prefix: str = "") -> str:
@@ -41,20 +66,22 @@ def touch_in_request(statement, params: dict) -> None:
 
 
 def look_up_and_touch(statement, reading_ahead, params: dict) -> Any:
-    """Run a credential's lookup (`statement`: its user first, then a `touched` flag), or for a
-    completion request `reading_ahead`, the same lookup with the replay check read along
-    (read_ahead.py); note a refresh it made and keep what it read ahead. The row, or None."""
+    """Run a credential's lookup (`statement`: its user's columns first, then a `touched`
+    flag), or for a completion request `reading_ahead`, the same lookup with the replay check
+    read along (read_ahead.py); note a refresh it made and keep what it read ahead. The row,
+    or None."""
     asked = read_ahead.asked()
+    connection = db.session.connection()
     if asked is None:
-        row = db.session.execute(statement, params).first()
+        row = connection.execute(statement, params).first()
     else:
-        row = db.session.execute(reading_ahead, params | asked.params()).first()
+        row = connection.execute(reading_ahead, params | asked.params()).first()
     if row is None:
         return None
     if row.touched:
         note_touch()
     if asked is not None:
-        read_ahead.keep(row[0].id, asked, row)
+        read_ahead.keep(row[0], asked, row)  # users.id leads the row
     return row
 
 

@@ -15,23 +15,26 @@ from app.models import User, UserSession
 from app.models.types import utcnow
 from app.services import read_ahead
 from app.services.credentials import (
+    USER_COLUMNS,
     digest,
     is_stale,
     look_up_and_touch,
     new_secret,
     stale_before,
     touch_in_request,
+    user_from_row,
 )
 
 USER_AGENT_LENGTH = 255
 sessions = UserSession.__table__
+# The user's columns (credentials.USER_COLUMNS), the session's id and its last sight.
 LOOKUP = (
-    select(User, UserSession.id, UserSession.last_seen_at)
-    .join(UserSession, UserSession.user_id == User.id)
+    select(*USER_COLUMNS, sessions.c.id.label("session_id"), sessions.c.last_seen_at)
+    .select_from(User.__table__.join(sessions, sessions.c.user_id == User.__table__.c.id))
     .where(
-        UserSession.secret_hash == bindparam("digest"),
-        UserSession.ended_at.is_(None),
-        UserSession.expires_at > bindparam("now"),
+        sessions.c.secret_hash == bindparam("digest"),
+        sessions.c.ended_at.is_(None),
+        sessions.c.expires_at > bindparam("now"),
     )
 )
 # A remembered session lasts a fixed time from sign-in; any other one is extended while used.
@@ -120,16 +123,15 @@ def user_for_session(secret: str) -> tuple[User, int] | None:
             "idle_expiry": idle_expiry(now),
         }
         row = look_up_and_touch(LOOKUP_AND_TOUCH, LOOKUP_TOUCH_AND_READ_AHEAD, params)
-        return None if row is None else (row[0], row[1])
-    row = db.session.execute(LOOKUP, {"digest": digest(secret), "now": now}).first()
+        return None if row is None else (user_from_row(row), row.session_id)
+    row = db.session.connection().execute(LOOKUP, {"digest": digest(secret), "now": now}).first()
     if row is None:
         return None
-    user, session_id, last_seen_at = row
-    if is_stale(last_seen_at, now, resolution):
+    if is_stale(row.last_seen_at, now, resolution):
         touch_in_request(
-            TOUCH, {"b_id": session_id, "b_now": now, "b_idle_expiry": idle_expiry(now)}
+            TOUCH, {"b_id": row.session_id, "b_now": now, "b_idle_expiry": idle_expiry(now)}
         )
-    return user, session_id
+    return user_from_row(row), row.session_id
 
 
 def list_active_sessions(user_id: int) -> list[UserSession]:

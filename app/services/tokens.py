@@ -13,38 +13,37 @@ from app.models import ApiToken, User
 from app.models.types import utcnow
 from app.services import read_ahead
 from app.services.credentials import (
+    USER_COLUMNS,
     digest,
     is_stale,
     look_up_and_touch,
     new_secret,
     stale_before,
     touch_in_request,
+    user_from_row,
 )
 
 TOKEN_PREFIX = "cq_"
+tokens = ApiToken.__table__
+# The owner's columns (credentials.USER_COLUMNS), the token's id and its last use.
 AUTHENTICATE = (
-    select(User, ApiToken.id, ApiToken.last_used_at)
-    .join(ApiToken, ApiToken.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
+    select(*USER_COLUMNS, tokens.c.id.label("token_id"), tokens.c.last_used_at)
+    .select_from(User.__table__.join(tokens, tokens.c.user_id == User.__table__.c.id))
+    .where(tokens.c.token_hash == bindparam("digest"), tokens.c.revoked_at.is_(None))
 )
 TOUCH = (
-    ApiToken.__table__.update()
-    .where(ApiToken.__table__.c.id == bindparam("b_id"))
-    .values(last_used_at=bindparam("b_now"))
+    tokens.update().where(tokens.c.id == bindparam("b_id")).values(last_used_at=bindparam("b_now"))
 )
 # PostgreSQL finds the token's owner and refreshes a stale last_used_at in one statement.
 TOUCHED_IF_STALE = (
-    ApiToken.__table__.update()
+    tokens.update()
     .where(
-        ApiToken.__table__.c.token_hash == bindparam("digest"),
-        ApiToken.__table__.c.revoked_at.is_(None),
-        or_(
-            ApiToken.__table__.c.last_used_at.is_(None),
-            ApiToken.__table__.c.last_used_at <= bindparam("stale_before"),
-        ),
+        tokens.c.token_hash == bindparam("digest"),
+        tokens.c.revoked_at.is_(None),
+        or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at <= bindparam("stale_before")),
     )
     .values(last_used_at=bindparam("now"))
-    .returning(ApiToken.__table__.c.id)
+    .returning(tokens.c.id)
     .cte("touched")
 )
 AUTHENTICATE_AND_TOUCH = AUTHENTICATE.add_columns(
@@ -107,11 +106,10 @@ def user_for_token(secret: str) -> User | None:
         cutoff = stale_before(now, resolution)
         params = {"digest": digest(secret), "now": now, "stale_before": cutoff}
         row = look_up_and_touch(AUTHENTICATE_AND_TOUCH, AUTHENTICATE_TOUCH_AND_READ_AHEAD, params)
-        return None if row is None else row[0]
-    row = db.session.execute(AUTHENTICATE, {"digest": digest(secret)}).first()
+        return None if row is None else user_from_row(row)
+    row = db.session.connection().execute(AUTHENTICATE, {"digest": digest(secret)}).first()
     if row is None:
         return None
-    user, token_id, last_used_at = row
-    if is_stale(last_used_at, now, resolution):
-        touch_in_request(TOUCH, {"b_id": token_id, "b_now": now})
-    return user
+    if is_stale(row.last_used_at, now, resolution):
+        touch_in_request(TOUCH, {"b_id": row.token_id, "b_now": now})
+    return user_from_row(row)
