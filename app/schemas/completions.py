@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
+from sqlalchemy import inspect
 
 from app.schemas.levels import LevelSummarySchema
 from app.schemas.text import Text
@@ -122,6 +124,25 @@ class XPBreakdownSchema(Schema):
     cap = fields.Integer(metadata={"description": "Earlier completions only."})
 
 
+class LevelOfResult(fields.Nested):
+    """A result's level, dumped once per Level object of the process's own: the levels a
+    completion is recorded against are built once per version of their row and never changed
+    (app/services/ledger.py), and they belong to no session. One a session holds (it may
+    still change) is dumped every time."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(LevelSummarySchema, **kwargs)
+        self.dumped: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _serialize(self, nested_obj: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if nested_obj is None or inspect(nested_obj).session_id is not None:
+            return super()._serialize(nested_obj, attr, obj, **kwargs)
+        dumped = self.dumped.get(nested_obj)
+        if dumped is None:
+            dumped = self.dumped[nested_obj] = super()._serialize(nested_obj, attr, obj, **kwargs)
+        return dumped
+
+
 class CompletionResultSchema(Schema):
     success = fields.Constant(True)
     completion_id = fields.Integer()
@@ -129,4 +150,4 @@ class CompletionResultSchema(Schema):
     new_total_xp = fields.Integer()
     is_new_completion = fields.Boolean()
     xp_breakdown = fields.Nested(XPBreakdownSchema)
-    level = fields.Nested(LevelSummarySchema)
+    level = LevelOfResult()
