@@ -14,6 +14,7 @@ import functools
 import logging
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ COMPLETION_ENDPOINT = "levels_api.complete_level"
 REDACTED = "[REDACTED]"
 
 request_log = structlog.stdlib.get_logger("app.requests")
+access_line = structlog.stdlib.get_logger("gunicorn.access")
 
 
 # --- redaction ------------------------------------------------------------------------------
@@ -90,9 +92,21 @@ def redact_value(value: Any) -> Any:
 
 
 def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """structlog processor: no field named like a credential, and no credential in any text."""
+    """structlog processor: no field named like a credential, and no credential in any text.
+
+    The line's texts are tested once, together, for anything the patterns could match (a
+    pattern never matches across the line breaks that join them); most lines hold none, and
+    their texts are then kept as they are without being looked at one by one.
+    """
+    texts = "\n".join(value for value in event_dict.values() if isinstance(value, str))
+    suspect = may_hold_a_secret(texts)
     for key, value in event_dict.items():
-        event_dict[key] = REDACTED if is_sensitive_key(key) else redact_value(value)
+        if is_sensitive_key(key):
+            event_dict[key] = REDACTED
+        elif not isinstance(value, str):
+            event_dict[key] = redact_value(value)
+        elif suspect:
+            event_dict[key] = redact_text(value)
     return event_dict
 
 
@@ -114,17 +128,25 @@ def gunicorn_access_fields(
     record = event_dict.get("_record")
     if record is None or record.name != "gunicorn.access" or not isinstance(atoms, Mapping):
         return event_dict
-    event_dict["event"] = "request served"
-    event_dict["method"] = atoms.get("m")
-    event_dict["path"] = atoms.get("U")  # PATH_INFO: the path without its query string
-    event_dict["status"] = int_or_none(atoms.get("s"))
+    event_dict.update(access_fields(atoms))
+    return event_dict
+
+
+def access_fields(atoms: Mapping[str, Any]) -> dict[str, Any]:
+    """The access line's fields, read from gunicorn's atoms by name."""
     microseconds = int_or_none(atoms.get("D"))
-    event_dict["duration_ms"] = None if microseconds is None else round(microseconds / 1000, 2)
-    event_dict["remote_addr"] = atoms.get("h")
+    fields = {
+        "event": "request served",
+        "method": atoms.get("m"),
+        "path": atoms.get("U"),  # PATH_INFO: the path without its query string
+        "status": int_or_none(atoms.get("s")),
+        "duration_ms": None if microseconds is None else round(microseconds / 1000, 2),
+        "remote_addr": atoms.get("h"),
+    }
     request_id = atoms.get("{x-request-id}o")
     if request_id and request_id != "-":  # "-" is gunicorn's word for a missing header
-        event_dict["request_id"] = request_id
-    return event_dict
+        fields["request_id"] = request_id
+    return fields
 
 
 class GunicornLogger(glogging.Logger):
@@ -151,6 +173,17 @@ class GunicornLogger(glogging.Logger):
             "{x-request-id}o": request_id,
         }
 
+    def access(self, resp: Any, req: Any, environ: Mapping[str, Any], request_time: Any) -> None:
+        """The access line, written as the app writes its own lines (LineWriter) while the
+        access log goes only to the app's handler on stderr, as gunicorn_logconfig sets it;
+        to any other handler (an --access-logfile) as a record, as gunicorn writes it."""
+        handlers = self.access_log.handlers
+        if not handlers or any(type(handler) is not StderrHandler for handler in handlers):
+            super().access(resp, req, environ, request_time)
+        elif self.access_log_enabled and self.access_log.isEnabledFor(logging.INFO):
+            fields = access_fields(self.atoms(resp, req, environ, request_time))
+            access_line.info(fields.pop("event"), **fields)
+
 
 def int_or_none(value: Any) -> int | None:
     try:
@@ -171,34 +204,50 @@ def lead_with_common_fields(
     return ordered
 
 
-def build_formatter(log_format: str) -> logging.Formatter:
-    """The formatter every handler of the process uses: JSON lines or console lines."""
+def renderer_for(log_format: str) -> Any:
+    """The last processor of every line: JSON or console text."""
     if log_format not in LOG_FORMATS:
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}")
     if log_format == "json":
-        renderer: Any = structlog.processors.JSONRenderer()
-    else:
-        # A plain traceback: the rich one that structlog picks when it can shows each frame's
-        # local variables, and those hold passwords and tokens.
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
+        return structlog.processors.JSONRenderer()
+    # A plain traceback: the rich one that structlog picks when it can shows each frame's
+    # local variables, and those hold passwords and tokens.
+    return structlog.dev.ConsoleRenderer(
+        colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+    )
+
+
+def line_processors() -> list[Any]:
+    """What every line goes through before it is rendered, a record's and structlog's alike."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+        # A traceback is rendered as text here, before redaction, in both formats.
+        structlog.processors.format_exc_info,
+        redact_secrets,
+        lead_with_common_fields,
+    ]
+
+
+def build_formatter(log_format: str) -> logging.Formatter:
+    """The formatter of the standard library's records (Flask's, the libraries', gunicorn's):
+    JSON lines or console lines."""
+    renderer = renderer_for(log_format)
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[gunicorn_access_fields],
         pass_foreign_args=True,  # for gunicorn_access_fields, which removes them
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.stdlib.add_log_level,
-            structlog.stdlib.add_logger_name,
-            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
-            # A traceback is rendered as text here, before redaction, in both formats.
-            structlog.processors.format_exc_info,
-            redact_secrets,
+            *line_processors(),
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            lead_with_common_fields,
             renderer,
         ],
     )
+
+
+# One lock for every line the process writes, whichever way: lines never interleave.
+WRITE_LOCK = threading.RLock()
 
 
 class StderrHandler(logging.StreamHandler):
@@ -207,6 +256,9 @@ class StderrHandler(logging.StreamHandler):
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
+
+    def createLock(self) -> None:
+        self.lock = WRITE_LOCK
 
     @property
     def stream(self) -> Any:
@@ -217,8 +269,49 @@ class StderrHandler(logging.StreamHandler):
         pass
 
 
+class LineWriter:
+    """What structlog's own lines are written with: straight to sys.stderr as it is then, the
+    line already rendered, and not as a record through the standard library's handler, which
+    costs more than making the line (bench/README.md). The standard library's logger of the
+    same name still decides which lines are written: its level, or the one it inherits."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.stdlib = logging.getLogger(name)
+        self.name = self.stdlib.name
+
+    # What structlog.stdlib.filter_by_level reads.
+    @property
+    def disabled(self) -> bool:
+        return self.stdlib.disabled
+
+    def getEffectiveLevel(self) -> int:
+        return self.stdlib.getEffectiveLevel()
+
+    def write(self, line: str) -> None:
+        with WRITE_LOCK:
+            stream = sys.stderr
+            stream.write(line + "\n")
+            stream.flush()
+
+    debug = info = warning = error = critical = exception = write
+
+
+class ConfiguredRenderer:
+    """The renderer of structlog's own lines: the one configure_logging last chose (their
+    loggers are kept once used, so the choice is read at each line)."""
+
+    renderer: Any = renderer_for("json")
+
+    def __call__(self, logger: Any, method: str, event_dict: dict[str, Any]) -> Any:
+        return self.renderer(logger, method, event_dict)
+
+
+render_line = ConfiguredRenderer()
+
+
 def configure_logging(log_format: str) -> None:
-    """Send every logger of the process through one handler on the root logger, at INFO."""
+    """Send every logger of the process through one handler on the root logger, at INFO, and
+    structlog's lines the same way to the same place, in the same format."""
     handler = StderrHandler()
     handler.setFormatter(build_formatter(log_format))
     root = logging.getLogger()
@@ -228,12 +321,10 @@ def configure_logging(log_format: str) -> None:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)  # SQLAlchemy's and alembic's warnings are log lines too
+    ConfiguredRenderer.renderer = renderer_for(log_format)
     structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
+        processors=[structlog.stdlib.filter_by_level, *line_processors(), render_line],
+        logger_factory=LineWriter,
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
