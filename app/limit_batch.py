@@ -72,6 +72,7 @@ for i, key in ipairs(KEYS) do
     local expiry = tonumber(ARGV[3 * i + 1])
     local amount = tonumber(ARGV[3 * i + 2])
     local acquired = 0
+    local length = nil
     if amount <= limit then
         local entry = redis.call('lindex', key, limit - amount)
         if not (entry and tonumber(entry) >= now - expiry) then
@@ -79,10 +80,17 @@ for i, key in ipairs(KEYS) do
             for n = 1, amount do
                 entries[n] = now
             end
+            local pushed = nil
             for n = 1, #entries, 5000 do
-                redis.call('lpush', key, unpack(entries, n, math.min(n + 4999, #entries)))
+                pushed = redis.call('lpush', key, unpack(entries, n, math.min(n + 4999, #entries)))
             end
-            redis.call('ltrim', key, 0, limit - 1)
+            -- LPUSH answers the list's new length: it is trimmed only once it is longer.
+            if pushed == nil or pushed > limit then
+                redis.call('ltrim', key, 0, limit - 1)
+            end
+            if pushed ~= nil then
+                length = math.min(pushed, limit)
+            end
             redis.call('expire', key, expiry)
             acquired = 1
         end
@@ -91,18 +99,24 @@ for i, key in ipairs(KEYS) do
     -- now - expiry, at most `limit` of them (a list left by a higher limit may be longer).
     -- Most often all of them are in it, which the last one tells in one call; else a binary
     -- search over the rest finds where it ends.
-    local length = math.min(redis.call('llen', key), limit)
+    if length == nil then
+        length = math.min(redis.call('llen', key), limit)
+    end
     local index = nil
+    local oldest = nil
     if length > 0 then
         local last = tonumber(redis.call('lindex', key, length - 1))
         if last and last >= now - expiry then
             index = length - 1
+            oldest = last
         else
             index = oldest_entry(key, length - 2, now - expiry)
+            if index then
+                oldest = tonumber(redis.call('lindex', key, index))
+            end
         end
     end
     if index then
-        local oldest = tonumber(redis.call('lindex', key, index))
         table.insert(replies, acquired)
         table.insert(replies, tostring(oldest))
         table.insert(replies, index + 1)
