@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import jsonio
 from app.logs import register_logging
 from app.metrics import register_metrics
 from app.security import register_security
@@ -17,6 +18,7 @@ from config import config_for
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app for an environment ("development", "testing", "production")."""
     app = Flask(__name__, instance_relative_config=True)
+    app.json = jsonio.JSONProvider(app)
     settings = config_for(config_name)
     app.config.from_object(settings)
     if overrides:
@@ -63,6 +65,9 @@ def register_extensions(app: Flask) -> None:
     from app import auth, models, ratelimits  # noqa: F401  (models register their tables)
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
+    # JSON columns written by orjson (app/jsonio.py), on every backend.
+    engine_options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    engine_options.setdefault("json_serializer", jsonio.dumps)
     db.init_app(app)
     migrate.init_app(
         app,

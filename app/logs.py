@@ -25,6 +25,8 @@ from flask import Flask, Response, g, request, request_started
 from flask.logging import default_handler
 from gunicorn import glogging
 
+from app import jsonio
+
 LOG_FORMATS = ("json", "console")
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is kept only when it can neither break a log line or a header nor grow unbounded.
@@ -209,7 +211,7 @@ def renderer_for(log_format: str) -> Any:
     if log_format not in LOG_FORMATS:
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}")
     if log_format == "json":
-        return structlog.processors.JSONRenderer()
+        return structlog.processors.JSONRenderer(serializer=jsonio.log_serializer)
     # A plain traceback: the rich one that structlog picks when it can shows each frame's
     # local variables, and those hold passwords and tokens.
     return structlog.dev.ConsoleRenderer(
