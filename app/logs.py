@@ -260,6 +260,9 @@ class StderrHandler(logging.StreamHandler):
         super().__init__(sys.stderr)
 
     def createLock(self) -> None:
+        # The standard library's lock is made and registered first: a forked child then
+        # renews this handler's lock, the shared one, as it renews every handler's.
+        super().createLock()
         self.lock = WRITE_LOCK
 
     @property
