@@ -101,11 +101,13 @@ UPDATE_PROGRESS = (
 # written only while the XP credited for the level is still what the award was computed from.
 # Every column a new completion writes (the id is the database's; revoked_at comes later).
 LATER = ("id", "revoked_at")
+# The columns a batch step writes with the batch's own parameters.
+BATCH_SHARED = {"user_id": write_batch.PLAYER, "created_at": write_batch.NOW}
 COMPLETION_COLUMNS = tuple(c.name for c in completions.columns if c.name not in LATER)
 STILL_CREDITED = (
     select(progress.c.xp_earned)
     .where(
-        progress.c.user_id == bindparam("c_user_id"),
+        progress.c.user_id == write_batch.PLAYER,
         progress.c.level_id == bindparam("c_level_id"),
     )
     .scalar_subquery()
@@ -120,7 +122,9 @@ def batch_completion(*guards):
             list(COMPLETION_COLUMNS),
             select(
                 *(
-                    bindparam(f"c_{name}", type_=completions.c[name].type)
+                    BATCH_SHARED.get(name)
+                    if name in BATCH_SHARED
+                    else bindparam(f"c_{name}", type_=completions.c[name].type)
                     for name in COMPLETION_COLUMNS
                 )
             ).where(STILL_CREDITED, *guards),
@@ -138,7 +142,7 @@ BATCH_COMPLETION = batch_completion()
 USER_UNCHANGED = (
     select(ledger.users.c.id)
     .where(
-        ledger.users.c.id == bindparam("c_user_id"),
+        ledger.users.c.id == write_batch.PLAYER,
         sql_text("users.xmin = CAST(:c_user_version AS xid)").bindparams(
             bindparam("c_user_version", type_=String)
         ),
@@ -148,12 +152,22 @@ USER_UNCHANGED = (
 )
 BATCH_UNLOCKED_COMPLETION = batch_completion(exists(select(USER_UNCHANGED.c.id)))
 PROGRESS_COLUMNS = tuple(c.name for c in progress.columns)
+FIRST_PROGRESS_SHARED = {
+    "user_id": write_batch.PLAYER,
+    "first_completed_at": write_batch.NOW,
+    "last_completed_at": write_batch.NOW,
+}
 BATCH_FIRST_PROGRESS = (
     progress.insert()
     .from_select(
         list(PROGRESS_COLUMNS),
         select(
-            *(bindparam(f"p_{name}", type_=progress.c[name].type) for name in PROGRESS_COLUMNS)
+            *(
+                FIRST_PROGRESS_SHARED.get(name)
+                if name in FIRST_PROGRESS_SHARED
+                else bindparam(f"p_{name}", type_=progress.c[name].type)
+                for name in PROGRESS_COLUMNS
+            )
         ).where(write_batch.GATE),
     )
     .cte("progress_written")
@@ -357,7 +371,7 @@ def write_completion(
     connection = db.session.connection()
     batch = None
     if batched and connection.dialect.name == "postgresql":
-        batch = write_batch.WriteBatch(connection)
+        batch = write_batch.WriteBatch(connection, user_id, now)
     row = {
         "user_id": user_id,
         "level_id": level.level_id,
@@ -378,7 +392,7 @@ def write_completion(
             raise ValueError("Only a batched write takes the player's lock itself.")
         completion_id = connection.execute(INSERT_COMPLETION, row).scalar_one()
     else:
-        params = {f"c_{name}": value for name, value in row.items()}
+        params = {f"c_{name}": value for name, value in row.items() if name not in BATCH_SHARED}
         params["c_credited"] = credited
         if user_version is None:
             batch.add(BATCH_COMPLETION, params)
@@ -476,7 +490,12 @@ def record_progress(
         if batch is None:
             db.session.connection().execute(INSERT_PROGRESS, row)
         else:
-            batch.add(BATCH_FIRST_PROGRESS, {f"p_{name}": value for name, value in row.items()})
+            params = {
+                f"p_{name}": value
+                for name, value in row.items()
+                if name not in FIRST_PROGRESS_SHARED
+            }
+            batch.add(BATCH_FIRST_PROGRESS, params)
         return
     params = {
         "b_user_id": user_id,

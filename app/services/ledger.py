@@ -16,7 +16,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
-    literal,
     literal_column,
     select,
     true,
@@ -65,7 +64,8 @@ APPEND = history.insert()
 COUNTED_IN = union_all(
     *(
         select(
-            literal(period, String).label("period"),
+            # A name of the code's own, written into the SQL: no parameter to send.
+            literal_column(f"'{period}'", String).label("period"),
             bindparam(f"b_{period}_start", type_=UTCDateTime()).label("starts_at"),
         )
         for period in LEADERBOARD_PERIODS

@@ -22,11 +22,11 @@ from typing import Any
 from flask import current_app
 from redis import Redis
 from rq import Queue
-from sqlalchemy import Integer, String, bindparam, func, literal, select, update
+from sqlalchemy import String, bindparam, func, literal, select, update
 
 from app.extensions import db
 from app.models import OutboxEvent
-from app.models.types import JSONType, UTCDateTime, utcnow
+from app.models.types import JSONType, utcnow
 from app.services import write_batch
 
 QUEUE_NAME = "cyberquest"
@@ -64,10 +64,12 @@ def add(
     if batch is None:
         db.session.connection().execute(ADD, params | {"payload": payload})
         return
+    if (user_id, now) != (batch.user_id, batch.now):
+        raise ValueError("A batched event is the batch's player's, at the batch's time.")
     keys = tuple(payload)
     anchored = tuple(key for key in keys if payload[key] is write_batch.ANCHOR_ID)
     values = {f"o_{i}": payload[key] for i, key in enumerate(keys) if key not in anchored}
-    batch.add(batched_add(keys, anchored), {f"o_{key}": value for key, value in params.items()})
+    batch.add(batched_add(keys, anchored), {"o_kind": kind})
     batch.params.update(values)
 
 
@@ -81,9 +83,9 @@ def batched_add(keys: tuple[str, ...], anchored: tuple[str, ...]):
         members += [literal(key, String), value]
     row = select(
         bindparam("o_kind", type_=String),
-        bindparam("o_user_id", type_=Integer),
+        write_batch.PLAYER,
         func.jsonb_build_object(*members),
-        bindparam("o_created_at", type_=UTCDateTime()),
+        write_batch.NOW,
     ).where(write_batch.GATE)
     return ADD.from_select(["kind", "user_id", "payload", "created_at"], row).cte(
         f"outbox_added_{len(keys)}"

@@ -12,16 +12,19 @@ so when the guard finds that what the caller read has changed since, nothing at 
 and `execute` returns None: the caller reads again and writes step by step.
 
 The steps are prebuilt statements (their SQL is compiled once and cached), so a batch is only
-a choice of steps and their parameters.
+a choice of steps and their parameters. What every step writes alike, the player and the time,
+is one parameter of the batch (PLAYER, NOW) however many steps write it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, column, exists, select, table
+from sqlalchemy import Connection, Integer, Row, bindparam, column, exists, select, table
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CTE
+
+from app.models.types import UTCDateTime
 
 ANCHOR_NAME = "batch_anchor"
 # The anchor as the later steps see it: the WITH query of that name (the anchor step's CTE).
@@ -29,16 +32,21 @@ ANCHOR = table(ANCHOR_NAME, column("id"))
 ANCHOR_ID = select(ANCHOR.c.id).scalar_subquery()
 # True when the anchor row was written: every other step's condition.
 GATE = exists(select(ANCHOR.c.id))
+# The player a batch writes for and the time it writes at, for every step that writes them.
+PLAYER = bindparam("w_user_id", type_=Integer)
+NOW = bindparam("w_now", type_=UTCDateTime())
 
 
 class WriteBatch:
     """The steps of one write, in order, with their parameters (names never shared by two
-    steps with different values: each step prefixes its own)."""
+    steps with different values: each step prefixes its own), for one player at one time."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, user_id: int, now: Any) -> None:
         self.connection = connection
+        self.user_id = user_id
+        self.now = now
         self.steps: list[CTE] = []
-        self.params: dict[str, Any] = {}
+        self.params: dict[str, Any] = {PLAYER.key: user_id, NOW.key: now}
 
     def add(self, step: CTE, params: dict[str, Any]) -> None:
         self.steps.append(step)
