@@ -121,12 +121,7 @@ def batch_completion(*guards):
         .from_select(
             list(COMPLETION_COLUMNS),
             select(
-                *(
-                    BATCH_SHARED.get(name)
-                    if name in BATCH_SHARED
-                    else bindparam(f"c_{name}", type_=completions.c[name].type)
-                    for name in COMPLETION_COLUMNS
-                )
+                *write_batch.step_values(completions, COMPLETION_COLUMNS, "c", BATCH_SHARED)
             ).where(STILL_CREDITED, *guards),
         )
         .returning(completions.c.id)
@@ -162,12 +157,7 @@ BATCH_FIRST_PROGRESS = (
     .from_select(
         list(PROGRESS_COLUMNS),
         select(
-            *(
-                FIRST_PROGRESS_SHARED.get(name)
-                if name in FIRST_PROGRESS_SHARED
-                else bindparam(f"p_{name}", type_=progress.c[name].type)
-                for name in PROGRESS_COLUMNS
-            )
+            *write_batch.step_values(progress, PROGRESS_COLUMNS, "p", FIRST_PROGRESS_SHARED)
         ).where(write_batch.GATE),
     )
     .cte("progress_written")
@@ -392,7 +382,7 @@ def write_completion(
             raise ValueError("Only a batched write takes the player's lock itself.")
         completion_id = connection.execute(INSERT_COMPLETION, row).scalar_one()
     else:
-        params = {f"c_{name}": value for name, value in row.items() if name not in BATCH_SHARED}
+        params = write_batch.step_params(row, "c", BATCH_SHARED)
         params["c_credited"] = credited
         if user_version is None:
             batch.add(BATCH_COMPLETION, params)
@@ -490,12 +480,9 @@ def record_progress(
         if batch is None:
             db.session.connection().execute(INSERT_PROGRESS, row)
         else:
-            params = {
-                f"p_{name}": value
-                for name, value in row.items()
-                if name not in FIRST_PROGRESS_SHARED
-            }
-            batch.add(BATCH_FIRST_PROGRESS, params)
+            batch.add(
+                BATCH_FIRST_PROGRESS, write_batch.step_params(row, "p", FIRST_PROGRESS_SHARED)
+            )
         return
     params = {
         "b_user_id": user_id,

@@ -37,6 +37,20 @@ PLAYER = bindparam("w_user_id", type_=Integer)
 NOW = bindparam("w_now", type_=UTCDateTime())
 
 
+def step_values(table: Any, names: tuple[str, ...], prefix: str, shared: dict) -> list:
+    """What a step writes in each of `names` of `table`: the batch's own parameter for the
+    columns in `shared`, else a parameter of the step's, named `prefix`_column."""
+    return [
+        shared[name] if name in shared else bindparam(f"{prefix}_{name}", type_=table.c[name].type)
+        for name in names
+    ]
+
+
+def step_params(row: dict[str, Any], prefix: str, shared: dict) -> dict[str, Any]:
+    """The step's parameters for `row`, the columns the batch's own parameters write left out."""
+    return {f"{prefix}_{name}": value for name, value in row.items() if name not in shared}
+
+
 class WriteBatch:
     """The steps of one write, in order, with their parameters (names never shared by two
     steps with different values: each step prefixes its own), for one player at one time."""
